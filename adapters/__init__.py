@@ -1,0 +1,1 @@
+"""Backend adapters. Only modules in this package import frameworks."""

@@ -1,0 +1,184 @@
+"""The adapter contract: what a backend implements so that convspec can fuzz it.
+
+An adapter receives NumPy arrays in convspec's canonical layout (spec clause
+LAYOUT.1) and in the dtype under test, calls its framework, and returns a
+NumPy array in the canonical layout. All layout and dtype conversion for a
+framework lives in its adapter; no convolution math does.
+
+An adapter declares what it supports in `capabilities`. The suite never asks
+for an operation, rank, dtype, padding form or mode that is not declared:
+those are reported as *unsupported*. Anything declared is tested, and a
+declared operation that raises NotImplementedError is a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
+
+DTYPES = ("float64", "float32", "float16", "bfloat16")
+
+# Operation names, used in capabilities and reports.
+CONV = "conv"
+CONV_TRANSPOSE = "conv_transpose"
+DEFORM_CONV = "deform_conv"
+CHANNEL_SHUFFLE = "channel_shuffle"
+DEPTHWISE_CONV = "depthwise_conv"
+SEPARABLE_CONV = "separable_conv"
+OPERATIONS = (CONV, CONV_TRANSPOSE, DEFORM_CONV, CHANNEL_SHUFFLE, DEPTHWISE_CONV, SEPARABLE_CONV)
+
+# Padding forms (spec chapter PAD). 'symmetric' and 'asymmetric' are explicit
+# non-negative (begin, end) pairs; 'negative' is explicit pairs with a negative
+# entry (cropping, PAD.3); 'same_begin' is 'same' with the odd pixel at the begin.
+PADDING_FORMS = ("symmetric", "asymmetric", "negative", "valid", "same", "same_begin")
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class UnsupportedError(Exception):
+    """Raised by `Adapter.check` for a configuration outside the declared capabilities."""
+
+
+@dataclass(frozen=True)
+class OpSupport:
+    """What one backend supports of one operation."""
+
+    ranks: frozenset[int]
+    dtypes: frozenset[str]
+    padding: frozenset[str] = frozenset({"symmetric", "asymmetric", "valid", "same"})
+    padding_modes: frozenset[str] = frozenset({"zeros"})
+    groups: bool = True
+    dilation: bool = True
+    bias: bool = True
+    # 'same' padding together with stride > 1 (PAD.7).
+    strided_same: bool = True
+    # Dilation > 1 and stride > 1 in one call (tf.nn.conv2d rejects it on CPU).
+    dilation_with_stride: bool = True
+    # Transposed convolution: which output_padding values the API accepts
+    # (TCONV): "stride" (op < stride), "stride_or_dilation" (op < max(stride,
+    # dilation), PyTorch), or "" for no output_padding argument.
+    output_padding_rule: str = "stride"
+    # Deformable convolution v2 modulation mask.
+    mask: bool = False
+    # Exact mode (NUM.5) applies: the backend computes each output as a sum of
+    # exact products, with no transform algorithm (Winograd, FFT) in between.
+    exact: bool = True
+    # Largest spatial rank accepted for 'same' with an even effective kernel etc.
+    # is not modelled; backends with such limits override `Adapter.limitation`.
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    ops: Mapping[str, OpSupport]
+    layout: str = "NC..."
+    device: str = "cpu"
+    # Operations whose vector-Jacobian product `Adapter.vjp` provides.
+    gradients: frozenset[str] = field(default_factory=frozenset)
+
+
+class Adapter:
+    """Base class of every backend surface.
+
+    Subclasses set the class attributes, fill `capabilities`, and implement
+    the methods of the operations they declare. The defaults raise
+    NotImplementedError, which the suite reports as a failure for a declared
+    operation.
+    """
+
+    name: ClassVar[str] = ""  # surface name shown in reports, e.g. "torch.channels_last"
+    framework: ClassVar[str] = ""  # the importable framework, e.g. "torch"
+    capabilities: Capabilities
+
+    def version(self) -> str:
+        """Framework version string, for the report header and repro scripts."""
+        return "unknown"
+
+    @property
+    def device(self) -> str:
+        return self.capabilities.device
+
+    # --- operations -----------------------------------------------------
+    def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np.ndarray:
+        raise NotImplementedError(CONV)
+
+    def conv_transpose(
+        self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: ConvTranspose
+    ) -> np.ndarray:
+        raise NotImplementedError(CONV_TRANSPOSE)
+
+    def deform_conv(
+        self,
+        x: np.ndarray,
+        offset: np.ndarray,
+        mask: np.ndarray | None,
+        w: np.ndarray,
+        b: np.ndarray | None,
+        p: DeformConv,
+    ) -> np.ndarray:
+        raise NotImplementedError(DEFORM_CONV)
+
+    def channel_shuffle(self, x: np.ndarray, p: ChannelShuffle) -> np.ndarray:
+        raise NotImplementedError(CHANNEL_SHUFFLE)
+
+    def depthwise_conv(
+        self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv
+    ) -> np.ndarray:
+        """A dedicated depthwise API; w is (C_in * multiplier, 1, *k), p.groups == C_in."""
+        raise NotImplementedError(DEPTHWISE_CONV)
+
+    def separable_conv(
+        self,
+        x: np.ndarray,
+        w_depth: np.ndarray,
+        w_point: np.ndarray,
+        b: np.ndarray | None,
+        p: Conv,
+    ) -> np.ndarray:
+        """A dedicated depthwise-separable API (SEP.1); p applies to the depthwise step."""
+        raise NotImplementedError(SEPARABLE_CONV)
+
+    def vjp(
+        self,
+        op: str,
+        arrays: Mapping[str, np.ndarray | None],
+        p: Params,
+        cotangent: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """Gradients of sum(op(**arrays) * cotangent) w.r.t. every non-None array.
+
+        Keys are those of `arrays` (x, w, b, and offset, mask for deform_conv).
+        """
+        raise NotImplementedError(f"vjp of {op}")
+
+    def repro_source(self, op: str, p: Params, dtype: str) -> str | None:
+        """Standalone source that calls the framework's public API for `op` with `p`.
+
+        The source imports what it needs and defines `call(**arrays)`: it
+        receives float64 NumPy arrays named as the operands (x, w, b, ...;
+        None where absent), converts them to `dtype` and the framework's
+        layout, calls the framework (never convspec), and returns the result
+        as a float64 NumPy array in convspec's canonical layout. Repro
+        scripts (suites/repro.py) embed it. None: this surface offers none.
+        """
+        return None
+
+    # --- declarations ---------------------------------------------------
+    def support(self, op: str) -> OpSupport | None:
+        return self.capabilities.ops.get(op)
+
+    def limitation(self, op: str, p: Params, shapes: Mapping[str, Any], dtype: str) -> str | None:
+        """A documented limit of the backend that capabilities cannot express.
+
+        Returns the reason, citing the framework's documentation, or None.
+        Override sparingly: whatever is returned here is reported as
+        unsupported, never tested.
+        """
+        return None
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.framework} {self.version()}, {self.device})"

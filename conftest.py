@@ -1,0 +1,143 @@
+"""The convspec runner: backend selection, Hypothesis profiles, clause markers, reports.
+
+    pytest -n auto                              every backend whose framework imports
+    pytest --backend torch,tf.nn                 only these surfaces
+    pytest --adapter mypkg.mymod:MyAdapter       also an adapter from outside this repository
+    pytest --hypothesis-profile ci               derandomized, fixed example counts
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, Phase, Verbosity, settings
+
+from adapters.registry import BackendSelectionError, Loaded, select
+from spec.clauses import registry
+pytest_plugins = ["suites.outcomes"]
+
+# Profiles set the example counts; tests never do (see README, "Profiles").
+# No explain phase: its extra runs cost time and its notes add nothing to convspec's messages.
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+_COMMON = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow],
+    "phases": _PHASES,
+}
+settings.register_profile("dev", max_examples=25, **_COMMON)
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    **_COMMON,
+)
+settings.register_profile("thorough", max_examples=400, print_blob=True, **_COMMON)
+# A profile for the mutation benchmark: stop at the first failure, no shrinking cost beyond need.
+settings.register_profile(
+    "mutants",
+    max_examples=40,
+    derandomize=True,
+    database=None,
+    verbosity=Verbosity.quiet,
+    **{**_COMMON, "phases": [Phase.explicit, Phase.generate, Phase.target]},
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("convspec")
+    group.addoption(
+        "--backend",
+        default=None,
+        help="comma-separated backend surfaces to test (default: every one whose framework imports)",
+    )
+    group.addoption(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="MODULE:CLASS",
+        help="load an adapter from outside this repository (repeatable)",
+    )
+    group.addoption(
+        "--config",
+        action="append",
+        default=[],
+        metavar="DESCRIPTOR",
+        help="replay one configuration descriptor (from a failure message) on every selected backend",
+    )
+    group.addoption(
+        "--repro-dir",
+        default=None,
+        metavar="DIR",
+        help="write a standalone repro script for each failing example into DIR",
+    )
+    group.addoption(
+        "--conformance-report",
+        default=None,
+        metavar="PATH",
+        help="write the conformance matrix as JSON to PATH and as Markdown beside it",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from suites import repro
+    from suites.outcomes import BACKENDS
+
+    requested = config.getoption("--backend")
+    names = [n.strip() for n in requested.split(",") if n.strip()] if requested else None
+    try:
+        loaded = select(names, config.getoption("--adapter"))
+    except BackendSelectionError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[BACKENDS] = loaded
+    repro.configure(config.getoption("--repro-dir"))
+
+
+def _loaded(config: pytest.Config) -> list[Loaded]:
+    from suites.outcomes import BACKENDS
+
+    return config.stash[BACKENDS]
+
+
+def selected_adapters(config: pytest.Config) -> list[Loaded]:
+    return [b for b in _loaded(config) if b.adapter is not None]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"hypothesis profile: {settings._current_profile}"]  # noqa: SLF001
+    for b in _loaded(config):
+        if b.adapter is None:
+            lines.append(f"backend {b.name}: unavailable: {b.problem}")
+        else:
+            a = b.adapter
+            lines.append(f"backend {b.name}: {a.framework} {a.version()} on {a.device}")
+    return lines
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        names = [b.name for b in selected_adapters(metafunc.config)]
+        metafunc.parametrize("backend", names, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest):  # noqa: ANN201
+    for b in selected_adapters(request.config):
+        if b.name == request.param:
+            return b.adapter
+    raise LookupError(request.param)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    known = registry()
+    for item in items:
+        for marker in item.iter_markers("clauses"):
+            unknown = [c for c in marker.args if c not in known]
+            if unknown:
+                raise pytest.UsageError(
+                    f"{item.nodeid} cites unknown spec clause(s) {unknown}; "
+                    "every clause ID must be a heading in spec/*.md"
+                )
+

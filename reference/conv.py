@@ -1,0 +1,147 @@
+"""Convolution in N spatial dimensions (spec chapter CONV, with PAD for padding).
+
+`conv` is the definition: a scalar loop that transcribes CONV.2,
+
+    y[n, o, j] = b[o] + sum_{c < C_in/g} sum_{k} x_pad[n, g(o)*C_in/g + c, j*s + k*d - p_begin]
+                                                 * w[o, c, k]
+
+with g(o) = o // (C_out/g) and x_pad given by PAD.8-PAD.11. `conv_fast` is a
+vectorized float64 oracle, proven equal to the loop by the self-tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from reference.checks import require
+from reference.padding import NUMPY_PAD_MODE, check_mode_limits, source_index
+from reference.params import Conv, Pairs
+from reference.sizes import conv_output_shape, resolve_padding
+
+
+def validate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> Pairs:
+    """Raise SpecError for an invalid configuration; return the explicit pads."""
+    rank = p.rank
+    require(rank >= 1, "CONV.1", "a convolution needs at least one spatial axis")
+    require(
+        len(p.dilation) == rank,
+        "CONV.1",
+        f"stride has {rank} entries but dilation has {len(p.dilation)}",
+    )
+    require(
+        x.ndim == rank + 2,
+        "CONV.1",
+        f"input must have shape (N, C_in, *{rank} spatial), got {x.shape}",
+    )
+    require(
+        w.ndim == rank + 2,
+        "CONV.1",
+        f"weight must have shape (C_out, C_in/groups, *{rank} kernel), got {w.shape}",
+    )
+    require(all(s >= 1 for s in p.stride), "CONV.4", f"stride must be >= 1, got {p.stride}")
+    require(all(d >= 1 for d in p.dilation), "CONV.5", f"dilation must be >= 1, got {p.dilation}")
+    require(p.groups >= 1, "CONV.6", f"groups must be >= 1, got {p.groups}")
+    c_in, c_out = x.shape[1], w.shape[0]
+    require(c_in >= 1 and c_out >= 1, "CONV.1", f"channels must be >= 1, got C_in={c_in}, C_out={c_out}")
+    require(c_in % p.groups == 0, "CONV.6", f"groups={p.groups} does not divide C_in={c_in}")
+    require(c_out % p.groups == 0, "CONV.6", f"groups={p.groups} does not divide C_out={c_out}")
+    require(
+        w.shape[1] == c_in // p.groups,
+        "CONV.6",
+        f"weight has {w.shape[1]} input channels per group, expected C_in/groups = "
+        f"{c_in // p.groups}",
+    )
+    require(all(k >= 1 for k in w.shape[2:]), "CONV.1", f"kernel sizes must be >= 1, got {w.shape[2:]}")
+    if b is not None:
+        require(b.shape == (c_out,), "CONV.7", f"bias must have shape ({c_out},), got {b.shape}")
+    if isinstance(p.padding, tuple):
+        require(
+            len(p.padding) == rank and all(len(pair) == 2 for pair in p.padding),
+            "PAD.4",
+            f"explicit padding must give (begin, end) for each of {rank} axes, got {p.padding}",
+        )
+    else:
+        require(p.padding in ("valid", "same"), "PAD.4", f"unknown padding {p.padding!r}")
+    require(p.same_split in ("end", "begin"), "PAD.6", f"unknown same_split {p.same_split!r}")
+    require(p.padding_mode in NUMPY_PAD_MODE, "PAD.8", f"unknown padding mode {p.padding_mode!r}")
+    spatial = tuple(x.shape[2:])
+    pads = resolve_padding(p, spatial, tuple(w.shape[2:]))
+    check_mode_limits(pads, spatial, p.padding_mode)
+    out = conv_output_shape(x.shape, w.shape, p)
+    require(
+        all(size >= 1 for size in out[2:]),
+        "CONV.3",
+        f"output spatial size {out[2:]} < 1: the dilated kernel does not fit the padded input",
+    )
+    return pads
+
+
+def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np.ndarray:
+    """CONV.2 as a scalar loop in float64. The definition."""
+    pads = validate(x, w, b, p)
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    out_shape = conv_output_shape(x.shape, w.shape, p)
+    y = np.zeros(out_shape, dtype=np.float64)
+    spatial, kernel = x.shape[2:], w.shape[2:]
+    c_in_g = x.shape[1] // p.groups
+    c_out_g = w.shape[0] // p.groups
+    for n, o in itertools.product(range(out_shape[0]), range(out_shape[1])):
+        group = o // c_out_g
+        for j in itertools.product(*(range(m) for m in out_shape[2:])):
+            acc = 0.0 if b is None else float(b[o])
+            for c in range(c_in_g):
+                for k in itertools.product(*(range(m) for m in kernel)):
+                    src = []
+                    for a in range(p.rank):
+                        i = j[a] * p.stride[a] + k[a] * p.dilation[a] - pads[a][0]
+                        src.append(source_index(i, spatial[a], p.padding_mode))
+                    if None in src:
+                        continue  # a zero of zero padding
+                    acc += float(x[(n, group * c_in_g + c, *src)]) * float(w[(o, c, *k)])
+            y[(n, o, *j)] = acc
+    return y
+
+
+def pad_input(x: np.ndarray, pads: Pairs, mode: str) -> np.ndarray:
+    """x padded by PAD.8-PAD.11; a negative zero-padding entry crops (PAD.3).
+
+    Padding first and cropping second gives padded[i] = x[i - begin] (or the
+    mode's value) for every i, also where a crop reaches past the input.
+    """
+    widths = [(0, 0), (0, 0)] + [(max(b, 0), max(e, 0)) for b, e in pads]
+    x = np.pad(x, widths, mode=NUMPY_PAD_MODE[mode])  # type: ignore[call-overload]
+    crop = tuple(slice(max(-b, 0), x.shape[2 + a] - max(-e, 0)) for a, (b, e) in enumerate(pads))
+    return x[(slice(None), slice(None), *crop)]
+
+
+def conv_fast(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np.ndarray:
+    """Vectorized float64 oracle for `conv`: one einsum per kernel tap."""
+    pads = validate(x, w, b, p)
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    out_shape = conv_output_shape(x.shape, w.shape, p)
+    xp = pad_input(x, pads, p.padding_mode)
+    g = p.groups
+    n_batch = x.shape[0]
+    xg = xp.reshape(n_batch, g, x.shape[1] // g, *xp.shape[2:])
+    wg = w.reshape(g, w.shape[0] // g, *w.shape[1:])
+    y = np.zeros((n_batch, g, w.shape[0] // g, *out_shape[2:]), dtype=np.float64)
+    for k in itertools.product(*(range(m) for m in w.shape[2:])):
+        window = tuple(
+            slice(k[a] * p.dilation[a], k[a] * p.dilation[a] + (out_shape[2 + a] - 1) * p.stride[a] + 1, p.stride[a])
+            for a in range(p.rank)
+        )
+        taps = xg[(slice(None), slice(None), slice(None), *window)]
+        y += np.einsum("ngc...,goc->ngo...", taps, wg[(slice(None), slice(None), slice(None), *k)])
+    y = y.reshape(out_shape)
+    if b is not None:
+        y += np.asarray(b, dtype=np.float64).reshape(1, -1, *([1] * p.rank))
+    return y
+
+
+def accumulation_terms(w_shape: tuple[int, ...], p: Conv, bias: bool) -> int:
+    """NUM.2: products summed into one output element, plus one for the bias."""
+    return int(np.prod(w_shape[1:])) + (1 if bias else 0)

@@ -1,0 +1,1 @@
+"""The convspec specification: numbered clauses in Markdown chapters."""

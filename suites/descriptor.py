@@ -1,0 +1,124 @@
+"""One-line configuration descriptors, printed in every failure and replayed by --config.
+
+    conv;x=2x4x7x5;w=6x2x3x2;b=6;stride=2x1;dilation=1x2;padding=1:2,0:0;groups=2;
+    padding_mode=zeros;same_split=end;dtype=float32;mode=exact
+
+Every parameter convspec has is in it (operand shapes carry batch, channels,
+spatial and kernel sizes); `decode(encode(s)) == s` for every setup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv
+from reference.sizes import effective_kernel, resolve_padding, transposed_explicit
+from suites.strategies import Setup
+
+PARAM_TYPES = {
+    "conv": Conv,
+    "depthwise_conv": Conv,
+    "separable_conv": Conv,
+    "conv_transpose": ConvTranspose,
+    "deform_conv": DeformConv,
+    "channel_shuffle": ChannelShuffle,
+}
+
+
+class DescriptorError(ValueError):
+    pass
+
+
+def _enc(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return ",".join(f"{b}:{e}" for b, e in value)
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value) if value else "-"
+    raise TypeError(value)
+
+
+def encode(setup: Setup) -> str:
+    parts = [setup.op]
+    for name, shape in setup.shapes.items():
+        parts.append(f"{name}={'none' if shape is None else _enc(tuple(shape))}")
+    for f in fields(setup.params):
+        parts.append(f"{f.name}={_enc(getattr(setup.params, f.name))}")
+    parts.append(f"dtype={setup.dtype}")
+    parts.append(f"mode={'exact' if setup.exact else 'bounded'}")
+    return ";".join(parts)
+
+
+def _dec_tuple(text: str) -> tuple[int, ...]:
+    return () if text == "-" else tuple(int(v) for v in text.split("x"))
+
+
+def decode(text: str) -> Setup:
+    """Parse a descriptor; a malformed one raises DescriptorError saying what is wrong."""
+    op, *items = text.strip().split(";")
+    if op not in PARAM_TYPES:
+        raise DescriptorError(f"descriptor starts with unknown operation {op!r}; known: {sorted(PARAM_TYPES)}")
+    values: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise DescriptorError(f"descriptor item {item!r} is not key=value")
+        values[key] = value
+    cls = PARAM_TYPES[op]
+    names = {f.name for f in fields(cls)}
+    kwargs: dict[str, object] = {}
+    shapes: dict[str, tuple[int, ...] | None] = {}
+    try:
+        for key, value in values.items():
+            if key in names:
+                if key in ("padding_mode", "same_split", "output_padding_rule"):
+                    kwargs[key] = value
+                elif key == "padding":
+                    kwargs[key] = (
+                        value
+                        if value in ("valid", "same")
+                        else tuple(tuple(int(v) for v in pair.split(":")) for pair in value.split(","))
+                    )
+                elif key in ("groups", "offset_groups"):
+                    kwargs[key] = int(value)
+                else:
+                    kwargs[key] = _dec_tuple(value)
+            elif key not in ("dtype", "mode"):
+                shapes[key] = None if value == "none" else _dec_tuple(value)
+        params = cls(**kwargs)  # type: ignore[arg-type]
+        return Setup(op, params, shapes, values["dtype"], values.get("mode", "bounded") == "exact")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DescriptorError(f"cannot parse descriptor {text!r}: {exc}") from None
+
+
+def size_formula(setup: Setup) -> str:
+    """The output-size formula of the operation with this setup's numbers filled in."""
+    p = setup.params
+    x, w = setup.shapes.get("x"), setup.shapes.get("w") or setup.shapes.get("w_depth")
+    if x is None or w is None or isinstance(p, ChannelShuffle):
+        return "output shape = input shape (SHUF)"
+    spatial, kernel = x[2:], w[2:]
+    lines = []
+    if isinstance(p, ConvTranspose):
+        pads, extra = transposed_explicit(p, spatial, kernel)
+        for a, (n, k) in enumerate(zip(spatial, kernel, strict=True)):
+            s, d, (b, e), op = p.stride[a], p.dilation[a], pads[a], extra[a]
+            out = (n - 1) * s - b - e + effective_kernel(k, d) + op
+            lines.append(
+                f"axis {a}: (n-1)*s - pb - pe + d*(k-1) + 1 + op = ({n}-1)*{s} - {b} - {e} "
+                f"+ {d}*({k}-1) + 1 + {op} = {out}  (TCONV.3)"
+            )
+        return "; ".join(lines)
+    conv = p if isinstance(p, Conv) else Conv(stride=p.stride, dilation=p.dilation, padding=p.padding)
+    pads = resolve_padding(conv, spatial, kernel)
+    for a, (n, k) in enumerate(zip(spatial, kernel, strict=True)):
+        s, d, (b, e) = conv.stride[a], conv.dilation[a], pads[a]
+        out = (n + b + e - effective_kernel(k, d)) // s + 1
+        lines.append(
+            f"axis {a}: floor((n + pb + pe - d*(k-1) - 1) / s) + 1 = floor(({n} + {b} + {e} - "
+            f"{d}*({k}-1) - 1) / {s}) + 1 = {out}  (CONV.3)"
+        )
+    return "; ".join(lines)

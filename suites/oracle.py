@@ -1,0 +1,178 @@
+"""What each operation must return: the reference result, its magnitude term and length.
+
+The scalar loop (the definition) computes the expected values whenever the
+configuration is small enough; above LOOP_LIMIT multiply-adds the vectorized
+float64 oracle does, which the reference self-tests prove equal to the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from adapters.base import Adapter
+from reference import conv as conv_ref
+from reference import deformable, grouped, separable, shuffle, transposed
+from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
+from reference.sizes import conv_output_shape, conv_transpose_output_shape
+
+LOOP_LIMIT = 20_000
+
+Arrays = Mapping[str, np.ndarray | None]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    values: np.ndarray  # float64
+    magnitude: np.ndarray  # NUM.2's M, float64, same shape
+    terms: int  # NUM.2's accumulation length n
+
+
+def _f64(a: np.ndarray | None) -> np.ndarray | None:
+    return None if a is None else np.asarray(a, dtype=np.float64)
+
+
+def _abs(a: np.ndarray | None) -> np.ndarray | None:
+    return None if a is None else np.abs(np.asarray(a, dtype=np.float64))
+
+
+def macs(shape_out: tuple[int, ...], w_shape: tuple[int, ...]) -> int:
+    return int(np.prod(shape_out)) * int(np.prod(w_shape[1:]))
+
+
+def _conv(a: Arrays, p: Params) -> Expectation:
+    assert isinstance(p, Conv)
+    x, w, b = _f64(a["x"]), _f64(a["w"]), _f64(a.get("b"))
+    assert x is not None and w is not None
+    small = macs(conv_output_shape(x.shape, w.shape, p), w.shape) <= LOOP_LIMIT
+    values = (conv_ref.conv if small else conv_ref.conv_fast)(x, w, b, p)
+    magnitude = conv_ref.conv_fast(np.abs(x), np.abs(w), _abs(b), p)
+    return Expectation(values, magnitude, conv_ref.accumulation_terms(w.shape, p, b is not None))
+
+
+def _depthwise(a: Arrays, p: Params) -> Expectation:
+    assert isinstance(p, Conv)
+    x, w, b = _f64(a["x"]), _f64(a["w"]), _f64(a.get("b"))
+    assert x is not None and w is not None
+    values = grouped.depthwise_conv(x, w, b, p)
+    magnitude = grouped.depthwise_conv(np.abs(x), np.abs(w), _abs(b), p)
+    return Expectation(values, magnitude, conv_ref.accumulation_terms(w.shape, p, b is not None))
+
+
+def _separable(a: Arrays, p: Params) -> Expectation:
+    """NUM.6: a composition's bound uses the composition of magnitudes and summed lengths."""
+    assert isinstance(p, Conv)
+    x, wd, wp, b = _f64(a["x"]), _f64(a["w_depth"]), _f64(a["w_point"]), _f64(a.get("b"))
+    assert x is not None and wd is not None and wp is not None
+    values = separable.depthwise_separable(x, wd, wp, None, b, p)
+    magnitude = separable.depthwise_separable(np.abs(x), np.abs(wd), np.abs(wp), None, _abs(b), p)
+    terms = int(np.prod(wd.shape[1:])) + int(np.prod(wp.shape[1:])) + 2
+    return Expectation(values, magnitude, terms)
+
+
+def _conv_transpose(a: Arrays, p: Params) -> Expectation:
+    assert isinstance(p, ConvTranspose)
+    x, w, b = _f64(a["x"]), _f64(a["w"]), _f64(a.get("b"))
+    assert x is not None and w is not None
+    small = macs(x.shape, w.shape) <= LOOP_LIMIT
+    values = (transposed.conv_transpose if small else transposed.conv_transpose_fast)(x, w, b, p)
+    magnitude = transposed.conv_transpose_fast(np.abs(x), np.abs(w), _abs(b), p)
+    return Expectation(values, magnitude, transposed.accumulation_terms(w.shape, p, b is not None))
+
+
+def _deform(a: Arrays, p: Params) -> Expectation:
+    assert isinstance(p, DeformConv)
+    x, off, m, w, b = (_f64(a[k]) if k in a else None for k in ("x", "offset", "mask", "w", "b"))
+    assert x is not None and off is not None and w is not None
+    small = macs(off.shape, w.shape) <= LOOP_LIMIT // 4
+    values = (deformable.deform_conv if small else deformable.deform_conv_fast)(x, off, m, w, b, p)
+    # Bilinear weights are non-negative, so |.| of the other operands bounds every term (NUM.2).
+    magnitude = deformable.deform_conv_fast(np.abs(x), off, _abs(m), np.abs(w), _abs(b), p)
+    return Expectation(values, magnitude, deformable.accumulation_terms(w.shape, p, b is not None))
+
+
+def _shuffle(a: Arrays, p: Params) -> Expectation:
+    assert isinstance(p, ChannelShuffle)
+    x = _f64(a["x"])
+    assert x is not None
+    values = shuffle.channel_shuffle(x, p)
+    return Expectation(values, np.abs(values), 0)
+
+
+EXPECTATIONS: dict[str, Callable[[Arrays, Params], Expectation]] = {
+    "conv": _conv,
+    "depthwise_conv": _depthwise,
+    "separable_conv": _separable,
+    "conv_transpose": _conv_transpose,
+    "deform_conv": _deform,
+    "channel_shuffle": _shuffle,
+}
+
+
+def expect(op: str, arrays: Arrays, p: Params) -> Expectation:
+    return EXPECTATIONS[op](arrays, p)
+
+
+def exact_length(op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params) -> int:
+    """The accumulation length that exact mode (NUM.5) must keep exact for this operation.
+
+    Deformable convolution's bilinear weights are multiples of 1/64 (offsets on
+    the 1/8 grid, NUM.4), which costs 6 bits: the length is scaled by 64.
+    """
+    w = shapes.get("w")
+    bias = shapes.get("b") is not None
+    if op in ("conv", "depthwise_conv"):
+        assert w is not None and isinstance(p, Conv)
+        return conv_ref.accumulation_terms(w, p, bias)
+    if op == "separable_conv":
+        wd, wp = shapes["w_depth"], shapes["w_point"]
+        assert wd is not None and wp is not None
+        return int(np.prod(wd[1:])) * int(np.prod(wp[1:])) + 1
+    if op == "conv_transpose":
+        assert w is not None and isinstance(p, ConvTranspose)
+        return transposed.accumulation_terms(w, p, bias)
+    if op == "deform_conv":
+        assert w is not None and isinstance(p, DeformConv)
+        return 64 * deformable.accumulation_terms(w, p, bias)
+    return 1
+
+
+def expected_shape(op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params) -> tuple[int, ...]:
+    x, w = shapes["x"], shapes.get("w")
+    assert x is not None
+    if op == "conv" or op == "depthwise_conv":
+        assert w is not None and isinstance(p, Conv)
+        return conv_output_shape(x, w, p)
+    if op == "separable_conv":
+        wp = shapes["w_point"]
+        wd = shapes["w_depth"]
+        assert wp is not None and wd is not None and isinstance(p, Conv)
+        return (x[0], wp[0], *conv_output_shape(x, wd, p)[2:])
+    if op == "conv_transpose":
+        assert w is not None and isinstance(p, ConvTranspose)
+        return conv_transpose_output_shape(x, w, p)
+    if op == "deform_conv":
+        assert w is not None and isinstance(p, DeformConv)
+        conv = Conv(stride=p.stride, dilation=p.dilation, padding=p.padding, groups=p.groups)
+        return conv_output_shape(x, w, conv)
+    return tuple(x)
+
+
+def run(adapter: Adapter, op: str, arrays: Arrays, p: Params) -> np.ndarray:
+    """Call the backend's operation with the example's operands."""
+    a = arrays
+    if op == "conv":
+        return adapter.conv(a["x"], a["w"], a.get("b"), p)  # type: ignore[arg-type]
+    if op == "depthwise_conv":
+        return adapter.depthwise_conv(a["x"], a["w"], a.get("b"), p)  # type: ignore[arg-type]
+    if op == "separable_conv":
+        return adapter.separable_conv(a["x"], a["w_depth"], a["w_point"], a.get("b"), p)  # type: ignore[arg-type]
+    if op == "conv_transpose":
+        return adapter.conv_transpose(a["x"], a["w"], a.get("b"), p)  # type: ignore[arg-type]
+    if op == "deform_conv":
+        return adapter.deform_conv(a["x"], a["offset"], a.get("mask"), a["w"], a.get("b"), p)  # type: ignore[arg-type]
+    if op == "channel_shuffle":
+        return adapter.channel_shuffle(a["x"], p)  # type: ignore[arg-type]
+    raise KeyError(op)

@@ -1,0 +1,243 @@
+"""What each test found, per backend, variant and clause: the conformance matrix's data.
+
+Tests record through `record_example` while they run; the records travel to
+the controller in each report's `user_properties` (which pytest-xdist
+serializes), so the matrix is the same with and without `-n`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROPERTY = "convspec"
+UNSUPPORTED_PREFIX = "unsupported: "
+
+# Severity order for folding several outcomes into one cell.
+RANK = {"fail": 4, "known": 3, "pass": 2, "unsupported": 1}
+SYMBOL = {"pass": "✅", "fail": "❌", "known": "⚠️", "unsupported": "—", "unavailable": "·"}
+
+
+@dataclass
+class ItemStats:
+    examples: int = 0
+    worst_ratio: float = 0.0
+    known: set[str] = field(default_factory=set)
+    # Examples the adapter's documented `limitation()` excluded, by reason.
+    limited: dict[str, int] = field(default_factory=dict)
+
+
+# The backends of this run, as the runner (conftest.py) loaded them.
+BACKENDS = pytest.StashKey[list[Any]]()
+
+_current: dict[str, ItemStats] = {}
+_config: pytest.Config | None = None
+_records: list[dict[str, Any]] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _config
+    _config = config
+
+
+def current_stats() -> ItemStats:
+    """Stats of the test running in this process (tests run one at a time per process)."""
+    return _current.setdefault("item", ItemStats())
+
+
+def record_example(ratio: float) -> None:
+    stats = current_stats()
+    stats.examples += 1
+    stats.worst_ratio = max(stats.worst_ratio, ratio)
+
+
+def record_limited(reason: str) -> None:
+    stats = current_stats()
+    stats.limited[reason] = stats.limited.get(reason, 0) + 1
+
+
+def record_known(issue_id: str) -> None:
+    current_stats().known.add(issue_id)
+
+
+def unsupported(reason: str) -> None:
+    pytest.skip(UNSUPPORTED_PREFIX + reason)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # noqa: ANN201
+    _current["item"] = ItemStats()
+    try:
+        return (yield)
+    finally:
+        stats = _current.pop("item")
+        callspec = getattr(item, "callspec", None)
+        item.user_properties.append(
+            (
+                PROPERTY,
+                {
+                    "backend": callspec.params.get("backend") if callspec else None,
+                    "examples": stats.examples,
+                    "worst_ratio": stats.worst_ratio,
+                    "known": sorted(stats.known),
+                    "limited": stats.limited,
+                },
+            )
+        )
+
+
+def _variant(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    stem = Path(path).stem
+    return stem.removeprefix("test_")
+
+
+def _skipped_backend(report: pytest.TestReport) -> str | None:
+    # A test skipped as unsupported never reaches the call phase; its backend
+    # comes from the keywords that `pytest_collection_modifyitems` set.
+    for keyword in report.keywords:
+        if keyword.startswith("backend:"):
+            return keyword.removeprefix("backend:")
+    return None
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Fold one test report into the run's records (controller or single process only)."""
+    if _config is None or hasattr(_config, "workerinput"):
+        return
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    clauses: list[str] = []
+    data: dict[str, Any] = {}
+    for name, value in report.user_properties:
+        if name == PROPERTY:
+            data = value
+    backend = data.get("backend") or _skipped_backend(report)
+    if backend is None:
+        return
+    for keyword in report.keywords:
+        if keyword.startswith("clause:"):
+            clauses.append(keyword.removeprefix("clause:"))
+    if report.skipped:
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        if "unsupported: " not in reason:
+            return
+        status = "unsupported"
+    elif report.failed:
+        status = "fail"
+    elif data.get("examples", 0) == 0 and data.get("limited"):
+        status = "unsupported"  # every drawn example hit a documented limitation
+    else:
+        status = "known" if data.get("known") else "pass"
+    _records.append(
+        {
+            "test": report.nodeid,
+            "backend": backend,
+            "variant": _variant(report.nodeid),
+            "clauses": sorted(clauses),
+            "outcome": status,
+            "examples": data.get("examples", 0),
+            "worst_ratio": data.get("worst_ratio", 0.0),
+            "known": data.get("known", []),
+        }
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Clause IDs become keywords so that reports (also xdist's) carry them.
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "backend" in callspec.params:
+            item.keywords[f"backend:{callspec.params['backend']}"] = True
+        for marker in item.iter_markers("clauses"):
+            for clause in marker.args:
+                item.keywords[f"clause:{clause}"] = True
+
+
+def matrix(records: list[dict[str, Any]], backends: list[str]) -> dict[str, dict[str, str]]:
+    cells: dict[str, dict[str, str]] = defaultdict(dict)
+    for r in records:
+        old = cells[r["variant"]].get(r["backend"])
+        if old is None or RANK[r["outcome"]] > RANK[old]:
+            cells[r["variant"]][r["backend"]] = r["outcome"]
+    return {variant: {b: row.get(b, "unsupported") for b in backends} for variant, row in sorted(cells.items())}
+
+
+def clause_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per backend x variant x clause, folding the tests that cite it."""
+    folded: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in records:
+        for clause in r["clauses"] or ["-"]:
+            key = (r["backend"], r["variant"], clause)
+            cur = folded.setdefault(
+                key,
+                {
+                    "backend": key[0],
+                    "variant": key[1],
+                    "clause": key[2],
+                    "outcome": r["outcome"],
+                    "examples": 0,
+                    "worst_ratio": 0.0,
+                    "tests": [],
+                    "known": [],
+                },
+            )
+            if RANK[r["outcome"]] > RANK[cur["outcome"]]:
+                cur["outcome"] = r["outcome"]
+            cur["examples"] += r["examples"]
+            cur["worst_ratio"] = max(cur["worst_ratio"], r["worst_ratio"])
+            cur["tests"].append(r["test"])
+            cur["known"] = sorted(set(cur["known"]) | set(r["known"]))
+    return [folded[k] for k in sorted(folded)]
+
+
+def markdown(cells: dict[str, dict[str, str]], backends: list[str], header: list[str]) -> str:
+    lines = [*header, ""]
+    lines.append("| variant | " + " | ".join(backends) + " |")
+    lines.append("|---|" + "---|" * len(backends))
+    for variant, row in cells.items():
+        lines.append(f"| {variant} | " + " | ".join(SYMBOL[row[b]] for b in backends) + " |")
+    lines.append("")
+    lines.append(
+        "Legend: ✅ pass · ❌ fail · ⚠️ known upstream issue (see adapters/known_issues/) · "
+        "— unsupported (declared by the adapter) · · unavailable (framework not installed)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or BACKENDS not in config.stash:
+        return
+    loaded = config.stash[BACKENDS]
+    backends = [b.name for b in loaded]
+    cells = matrix(_records, backends)
+    for b in loaded:
+        if b.adapter is None:
+            for row in cells.values():
+                row[b.name] = "unavailable"
+    if cells:
+        terminalreporter.section("convspec conformance")
+        for line in markdown(cells, backends, []).splitlines():
+            terminalreporter.write_line(line)
+    path = config.getoption("--conformance-report")
+    if path:
+        versions = {
+            b.name: (
+                {"framework": b.adapter.framework, "version": b.adapter.version(), "device": b.adapter.device}
+                if b.adapter is not None
+                else {"unavailable": b.problem}
+            )
+            for b in loaded
+        }
+        payload = {"backends": versions, "matrix": cells, "records": clause_records(_records)}
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        header = ["# convspec conformance matrix", ""]
+        header += [f"- {name}: {v}" for name, v in versions.items()]
+        out.with_suffix(".md").write_text(markdown(cells, backends, header), encoding="utf-8")

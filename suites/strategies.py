@@ -1,0 +1,405 @@
+"""Reusable Hypothesis strategies: valid configurations by construction.
+
+Every strategy takes the backend's declared `OpSupport`, so it only draws
+what the backend claims (unsupported combinations are never drawn, and never
+filtered away afterwards). Sizes are derived so that the output is at least
+1 and padding modes stay within their limits: nothing is rejected later.
+
+Arrays are drawn element by element (no fill value), so a flipped kernel, a
+swapped axis or an off-by-one window always has distinct values to expose it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+from hypothesis import strategies as st
+
+from adapters.base import OpSupport
+from reference.numerics import exact_value_range, numpy_dtype
+from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Pairs
+from reference.sizes import effective_kernel
+
+# Largest spatial size and kernel per rank: small enough for the scalar loop
+# and for Hypothesis to draw every element, large enough for every padding,
+# stride and dilation interaction to show.
+MAX_SIZE = {1: 12, 2: 7, 3: 4}
+MAX_KERNEL = {1: 5, 2: 3, 3: 2}
+MAX_BATCH = 2
+MAX_GROUPS = 3
+MAX_PER_GROUP = 3
+
+
+DTYPE_ORDER = ("float32", "float64", "float16", "bfloat16")
+Shapes = dict[str, tuple[int, ...] | None]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A drawn configuration before its arrays: what a failure prints first."""
+
+    op: str
+    params: Conv | ConvTranspose | DeformConv | ChannelShuffle
+    shapes: Shapes
+    dtype: str
+    exact: bool
+
+
+@dataclass(frozen=True)
+class Example:
+    setup: Setup
+    arrays: dict[str, np.ndarray | None]
+
+
+def _ordered(values: frozenset[str] | frozenset[int], allowed: tuple) -> list:
+    return [v for v in allowed if v in values]
+
+
+@st.composite
+def spatial_rank(draw: st.DrawFn, support: OpSupport, ranks: tuple[int, ...] = (1, 2, 3)) -> int:
+    options = _ordered(support.ranks, ranks)
+    return draw(st.sampled_from(options), label="rank")
+
+
+@st.composite
+def channels(
+    draw: st.DrawFn, support: OpSupport, *, depthwise: bool = False, grouped: bool = False
+) -> tuple[int, int, int]:
+    """(groups, C_in, C_out) with groups dividing both (CONV.6); grouped: groups >= 2."""
+    groups = draw(st.integers(2 if grouped else 1, MAX_GROUPS), label="groups") if support.groups else 1
+    if depthwise:
+        multiplier = draw(st.integers(1, MAX_PER_GROUP), label="depth_multiplier")
+        return groups, groups, groups * multiplier
+    c_in = groups * draw(st.integers(1, MAX_PER_GROUP), label="in_channels_per_group")
+    c_out = groups * draw(st.integers(1, MAX_PER_GROUP), label="out_channels_per_group")
+    return groups, c_in, c_out
+
+
+def padding_forms(support: OpSupport, mode: str) -> list[str]:
+    forms = _ordered(
+        support.padding, ("symmetric", "asymmetric", "valid", "same", "same_begin", "negative")
+    )
+    if mode != "zeros":
+        forms = [f for f in forms if f != "negative"]  # PAD.3
+    return forms
+
+
+@st.composite
+def explicit_pads(draw: st.DrawFn, form: str, rank: int) -> Pairs:
+    pads: list[tuple[int, int]] = []
+    for axis in range(rank):
+        if form == "symmetric":
+            p = draw(st.integers(0, 2), label=f"pad[{axis}]")
+            pads.append((p, p))
+        elif form == "asymmetric":
+            b = draw(st.integers(0, 3), label=f"pad_begin[{axis}]")
+            e = draw(st.integers(0, 3), label=f"pad_end[{axis}]")
+            pads.append((b, e))
+        else:  # negative: crops, PAD.3
+            b = draw(st.integers(-2, 2), label=f"pad_begin[{axis}]")
+            e = draw(st.integers(-2, 2), label=f"pad_end[{axis}]")
+            pads.append((b, e))
+    if form == "negative" and all(b >= 0 and e >= 0 for b, e in pads):
+        axis = draw(st.integers(0, rank - 1), label="cropped_axis")
+        crop = draw(st.integers(-2, -1), label="crop")
+        pads[axis] = (crop, pads[axis][1])
+    return tuple(pads)
+
+
+def min_input_size(k_eff: int, pads: tuple[int, int] | None, mode: str) -> int:
+    """Smallest input length with output >= 1 (CONV.3) within the mode's limits (PAD.9-PAD.11)."""
+    if pads is None:  # 'same'/'valid': pads depend on n; n >= k_eff keeps both within limits
+        return k_eff
+    begin, end = pads
+    low = max(1, k_eff - begin - end)
+    if mode == "reflect":
+        low = max(low, begin + 1, end + 1)
+    if mode == "circular":
+        low = max(low, begin, end)
+    return low
+
+
+@st.composite
+def conv_setups(
+    draw: st.DrawFn,
+    support: OpSupport,
+    *,
+    op: str = "conv",
+    ranks: tuple[int, ...] = (1, 2, 3),
+    depthwise: bool = False,
+    grouped: bool = False,
+    pointwise: bool = False,
+    dilated: bool = False,
+    strided: bool = False,
+    forms: tuple[str, ...] | None = None,
+    modes: tuple[str, ...] | None = None,
+) -> Setup:
+    """A valid forward convolution the backend declares, with shapes (CONV, PAD)."""
+    rank = draw(spatial_rank(support, ranks))
+    mode_options = _ordered(support.padding_modes, modes or ("zeros", "reflect", "replicate", "circular"))
+    mode = draw(st.sampled_from(mode_options), label="padding_mode")
+    form_options = [f for f in padding_forms(support, mode) if forms is None or f in forms]
+    form = draw(st.sampled_from(form_options), label="padding_form")
+    groups, c_in, c_out = draw(channels(support, depthwise=depthwise, grouped=grouped))
+    same = form in ("same", "same_begin")
+    may_stride = not same or support.strided_same
+    stride = tuple(
+        draw(st.integers(1, 3), label=f"stride[{a}]") if may_stride else 1 for a in range(rank)
+    )
+    if dilated and not support.dilation_with_stride:
+        stride = (1,) * rank
+    elif strided and may_stride and max(stride) == 1:
+        axis = draw(st.integers(0, rank - 1), label="strided_axis")
+        stride = tuple(2 if a == axis else s for a, s in enumerate(stride))
+    low_d = 2 if dilated else 1
+    may_dilate = support.dilation and (support.dilation_with_stride or max(stride) == 1)
+    dilation = tuple(
+        draw(st.integers(low_d, 3), label=f"dilation[{a}]") if may_dilate else 1
+        for a in range(rank)
+    )
+    kernel = tuple(
+        1 if pointwise else draw(st.integers(1, MAX_KERNEL[rank]), label=f"kernel[{a}]")
+        for a in range(rank)
+    )
+    padding: Pairs | str
+    if form in ("symmetric", "asymmetric", "negative"):
+        padding = draw(explicit_pads(form, rank))
+        axis_pads: list[tuple[int, int] | None] = list(padding)
+    else:
+        padding = "valid" if form == "valid" else "same"
+        axis_pads = [None] * rank
+    size = []
+    for a in range(rank):
+        low = min_input_size(effective_kernel(kernel[a], dilation[a]), axis_pads[a], mode)
+        size.append(low + draw(st.integers(0, MAX_SIZE[rank]), label=f"extra_size[{a}]"))
+    batch = draw(st.integers(1, MAX_BATCH), label="batch")
+    bias = draw(st.booleans(), label="bias") if support.bias else False
+    params = Conv(
+        stride=stride,
+        dilation=dilation,
+        padding=padding,  # type: ignore[arg-type]
+        groups=groups,
+        padding_mode=mode,  # type: ignore[arg-type]
+        same_split="begin" if form == "same_begin" else "end",
+    )
+    shapes = {
+        "x": (batch, c_in, *size),
+        "w": (c_out, c_in // groups, *kernel),
+        "b": (c_out,) if bias else None,
+    }
+    return draw(with_numerics(support, op, params, shapes))
+
+
+@st.composite
+def with_numerics(draw: st.DrawFn, support: OpSupport, op: str, params: Any, shapes: Shapes) -> Setup:
+    """The setup with a dtype and, where NUM.5 defines it for this length, exact mode."""
+    from suites.oracle import exact_length  # the oracle knows each operation's length
+
+    dtype = draw(st.sampled_from(_ordered(support.dtypes, DTYPE_ORDER)), label="dtype")
+    length = exact_length(op, shapes, params)
+    exact_possible = support.exact and exact_value_range(length, dtype) >= 1
+    exact = draw(st.booleans(), label="exact") if exact_possible else False
+    return Setup(op, params, shapes, dtype, exact)
+
+
+def element_strategy(dtype: str, exact_range: int) -> st.SearchStrategy[float]:
+    """NUM.4/NUM.5: values exactly representable in `dtype`, never subnormal."""
+    if exact_range:
+        return st.integers(-exact_range, exact_range).map(float)
+    width = {"float64": 64, "float32": 32, "float16": 16, "bfloat16": 32}[dtype]
+    # Normal numbers only (NUM.4): frameworks may flush subnormals to zero.
+    tiny = {"float64": 2.0**-60, "float32": 2.0**-30, "float16": 2.0**-14, "bfloat16": 2.0**-30}[dtype]
+    return st.floats(-2.0, 2.0, width=width, allow_nan=False, allow_subnormal=False).map(
+        lambda v: v if abs(v) >= tiny else 0.0
+    )
+
+
+def array(shape: tuple[int, ...], dtype: str, exact_range: int) -> st.SearchStrategy[np.ndarray]:
+    """An array drawn element by element, rounded to `dtype` (exact for all but bfloat16 floats)."""
+    return hnp.arrays(
+        np.float64, shape, elements=element_strategy(dtype, exact_range), fill=st.nothing()
+    ).map(lambda a: a.astype(numpy_dtype(dtype)))
+
+
+def _exact_range(setup: Setup) -> int:
+    from suites.oracle import exact_length
+
+    if not setup.exact:
+        return 0
+    return exact_value_range(exact_length(setup.op, setup.shapes, setup.params), setup.dtype)
+
+
+def operands(setup: Setup) -> st.SearchStrategy[Example]:
+    """Arrays for every operand of `setup`, labelled by operand name."""
+    exact_range = _exact_range(setup)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Example:
+        arrays: dict[str, np.ndarray | None] = {}
+        for name, shape in setup.shapes.items():
+            if shape is None:
+                arrays[name] = None
+            elif name == "offset":
+                arrays[name] = draw(offsets(shape), label=name).astype(numpy_dtype(setup.dtype))
+            else:
+                arrays[name] = draw(array(shape, setup.dtype, exact_range), label=name)
+        return Example(setup, arrays)
+
+    return build()
+
+
+@st.composite
+def transposed_setups(
+    draw: st.DrawFn,
+    support: OpSupport,
+    *,
+    ranks: tuple[int, ...] = (1, 2, 3),
+    forms: tuple[str, ...] | None = None,
+    grouped: bool = False,
+    strided: bool = False,
+) -> Setup:
+    """A valid transposed convolution the backend declares (TCONV)."""
+    rank = draw(spatial_rank(support, ranks))
+    form_options = [
+        f
+        for f in _ordered(support.padding, ("symmetric", "asymmetric", "valid", "same"))
+        if forms is None or f in forms
+    ]
+    form = draw(st.sampled_from(form_options), label="padding_form")
+    groups, c_in, c_out = draw(channels(support, grouped=grouped))
+    stride = tuple(draw(st.integers(1, 3), label=f"stride[{a}]") for a in range(rank))
+    if strided and max(stride) == 1:
+        axis = draw(st.integers(0, rank - 1), label="strided_axis")
+        stride = tuple(2 if a == axis else s for a, s in enumerate(stride))
+    may_dilate = support.dilation and (support.dilation_with_stride or max(stride) == 1)
+    dilation = tuple(
+        draw(st.integers(1, 3), label=f"dilation[{a}]") if may_dilate else 1 for a in range(rank)
+    )
+    kernel = tuple(draw(st.integers(1, MAX_KERNEL[rank]), label=f"kernel[{a}]") for a in range(rank))
+    padding: Pairs | str
+    output_padding: tuple[int, ...] = (0,) * rank
+    size: list[int] = []
+    if form in ("valid", "same"):
+        padding = form
+        size = [1 + draw(st.integers(0, MAX_SIZE[rank] // 2), label=f"size[{a}]") for a in range(rank)]
+    else:
+        padding = draw(explicit_pads(form, rank))
+        extra = []
+        for a in range(rank):
+            s, d = stride[a], dilation[a]
+            limit = max(s, d) if support.output_padding_rule == "stride_or_dilation" else s
+            op = draw(st.integers(0, limit - 1), label=f"output_padding[{a}]") if support.output_padding_rule else 0
+            extra.append(op)
+            b, e = padding[a]
+            # TCONV.3: (n-1)s - b - e + k_eff + op >= 1  <=>  n >= 1 + ceil((b + e - k_eff - op + 1) / s)
+            need = b + e - effective_kernel(kernel[a], d) - op + 1
+            low = max(1, 1 + -(-need // s))
+            size.append(low + draw(st.integers(0, MAX_SIZE[rank] // 2), label=f"extra_size[{a}]"))
+        output_padding = tuple(extra)
+    batch = draw(st.integers(1, MAX_BATCH), label="batch")
+    bias = draw(st.booleans(), label="bias") if support.bias else False
+    params = ConvTranspose(
+        stride=stride,
+        dilation=dilation,
+        padding=padding,  # type: ignore[arg-type]
+        output_padding=output_padding,
+        groups=groups,
+        output_padding_rule=(
+            "stride_or_dilation" if support.output_padding_rule == "stride_or_dilation" else "stride"
+        ),
+    )
+    shapes = {
+        "x": (batch, c_in, *size),
+        "w": (c_in, c_out // groups, *kernel),
+        "b": (c_out,) if bias else None,
+    }
+    return draw(with_numerics(support, "conv_transpose", params, shapes))
+
+
+@st.composite
+def deform_setups(draw: st.DrawFn, support: OpSupport, *, masked: bool | None = None) -> Setup:
+    """A valid deformable convolution (DEFORM): 2-D, explicit padding, offsets per output position."""
+    groups, c_in, c_out = draw(channels(support))
+    per_group = c_in // groups
+    # offset_groups must divide C_in (DEFORM); draw it among C_in's divisors.
+    divisors = [g for g in range(1, c_in + 1) if c_in % g == 0]
+    offset_groups = draw(st.sampled_from(divisors), label="offset_groups")
+    stride = tuple(draw(st.integers(1, 2), label=f"stride[{a}]") for a in range(2))
+    dilation = tuple(
+        draw(st.integers(1, 2), label=f"dilation[{a}]") if support.dilation else 1 for a in range(2)
+    )
+    kernel = tuple(draw(st.integers(1, 3), label=f"kernel[{a}]") for a in range(2))
+    form = draw(st.sampled_from(_ordered(support.padding, ("symmetric", "asymmetric"))), label="padding_form")
+    padding = draw(explicit_pads(form, 2))
+    size = tuple(
+        max(1, effective_kernel(kernel[a], dilation[a]) - sum(padding[a]))
+        + draw(st.integers(0, 4), label=f"extra_size[{a}]")
+        for a in range(2)
+    )
+    out = tuple(
+        (size[a] + sum(padding[a]) - effective_kernel(kernel[a], dilation[a])) // stride[a] + 1
+        for a in range(2)
+    )
+    batch = draw(st.integers(1, MAX_BATCH), label="batch")
+    bias = draw(st.booleans(), label="bias") if support.bias else False
+    if masked is None:
+        masked = draw(st.booleans(), label="masked") if support.mask else False
+    taps = kernel[0] * kernel[1]
+    params = DeformConv(
+        stride=stride,  # type: ignore[arg-type]
+        dilation=dilation,  # type: ignore[arg-type]
+        padding=padding,
+        groups=groups,
+        offset_groups=offset_groups,
+    )
+    shapes = {
+        "x": (batch, c_in, *size),
+        "offset": (batch, 2 * offset_groups * taps, *out),
+        "mask": (batch, offset_groups * taps, *out) if masked else None,
+        "w": (c_out, per_group, *kernel),
+        "b": (c_out,) if bias else None,
+    }
+    return draw(with_numerics(support, "deform_conv", params, shapes))
+
+
+OFFSET_GRID = 8  # NUM.4: offsets are multiples of 1/8
+
+
+def offsets(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Offsets on the 1/8 grid in [-3, 3]: sampling points inside, between and outside the input."""
+    return hnp.arrays(
+        np.float64, shape, elements=st.integers(-3 * OFFSET_GRID, 3 * OFFSET_GRID).map(lambda v: v / OFFSET_GRID), fill=st.nothing()
+    )
+
+
+@st.composite
+def shuffle_setups(draw: st.DrawFn, support: OpSupport) -> Setup:
+    rank = draw(spatial_rank(support, (1, 2, 3)))
+    groups = draw(st.integers(1, 4), label="groups")
+    c = groups * draw(st.integers(1, 4), label="channels_per_group")
+    size = tuple(draw(st.integers(1, 3), label=f"size[{a}]") for a in range(rank))
+    batch = draw(st.integers(1, MAX_BATCH), label="batch")
+    return draw(with_numerics(support, "channel_shuffle", ChannelShuffle(groups), {"x": (batch, c, *size)}))
+
+
+def seeded_operands(setup: Setup, seed: int) -> Example:
+    """Operands for a fixed configuration (replays, network layers): a seeded generator
+    with the same value sets as the Hypothesis strategies (NUM.4, NUM.5)."""
+    rng = np.random.default_rng(seed)
+    exact_range = _exact_range(setup)
+    dtype = numpy_dtype(setup.dtype)
+    arrays: dict[str, np.ndarray | None] = {}
+    for name, shape in setup.shapes.items():
+        if shape is None:
+            arrays[name] = None
+        elif name == "offset":
+            grid = rng.integers(-3 * OFFSET_GRID, 3 * OFFSET_GRID + 1, size=shape)
+            arrays[name] = (grid / OFFSET_GRID).astype(dtype)
+        elif exact_range:
+            arrays[name] = rng.integers(-exact_range, exact_range + 1, size=shape).astype(dtype)
+        else:
+            arrays[name] = rng.uniform(-2.0, 2.0, size=shape).astype(dtype)
+    return Example(setup, arrays)

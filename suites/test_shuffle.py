@@ -1,0 +1,22 @@
+"""SHUF: channel shuffle, and shuffled grouped convolution built from the backend's own operations."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.base import CHANNEL_SHUFFLE
+from suites import strategies
+from suites.conv_draws import draw_example
+from suites.support import require
+from suites.verdict import check_example
+
+
+@pytest.mark.clauses("SHUF.1")
+@given(data=st.data())
+def test_channel_shuffle(backend, data) -> None:  # noqa: ANN001
+    """A permutation of channels: exact in every dtype."""
+    support = require(backend, CHANNEL_SHUFFLE)
+    example = draw_example(data, strategies.shuffle_setups(support))
+    check_example(backend, example, clause="SHUF.1", shape_clause="SHUF.1")

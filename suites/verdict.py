@@ -1,0 +1,155 @@
+"""Comparing a backend with the spec, and saying so in a bug-report-ready message.
+
+A failure prints, in order: the clause (ID, title, spec file); the backend
+(surface, framework version, device); the configuration as a Python literal
+and as a one-line descriptor; then what differs: the worst element (index,
+got, expected, allowed bound, error/bound ratio) and how many elements exceed
+the bound, or both shapes with the size formula filled in.
+"""
+
+from __future__ import annotations
+
+import pprint
+from collections.abc import Callable
+
+import numpy as np
+
+from adapters.base import Adapter
+from reference.numerics import error_bound
+from reference.params import as_dict
+from spec.clauses import cite
+from suites import descriptor, known_issues, oracle, outcomes, repro
+from suites.strategies import Example
+
+
+class Nonconformance(AssertionError):
+    """A backend result that the spec does not allow."""
+
+    def __init__(self, clause: str, adapter: Adapter, example: Example, detail: str) -> None:
+        self.clause = clause
+        self.adapter = adapter
+        self.example = example
+        self.detail = detail
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        setup = self.example.setup
+        config = {
+            "operation": setup.op,
+            **{k: v for k, v in as_dict(setup.params).items() if k != "op"},
+            "shapes": setup.shapes,
+            "dtype": setup.dtype,
+            "mode": "exact" if setup.exact else "bounded",
+        }
+        return "\n".join(
+            [
+                "",
+                f"clause:   {cite(self.clause)}",
+                f"backend:  {self.adapter.describe()}",
+                f"config:   {pprint.pformat(config, width=100, sort_dicts=False)}",
+                f"replay:   pytest --config '{descriptor.encode(setup)}'",
+                self.detail,
+            ]
+        )
+
+
+def fail(clause: str, adapter: Adapter, example: Example, detail: str) -> None:
+    """Raise a Nonconformance unless a known-issue entry covers it (then record it)."""
+    issue = known_issues.match(adapter, example.setup, clause)
+    if issue is not None:
+        outcomes.record_known(issue)
+        return
+    error = Nonconformance(clause, adapter, example, detail)
+    repro.write(error)
+    raise error
+
+
+def call_backend(
+    adapter: Adapter, example: Example, clause: str, call: Callable[[], object]
+) -> np.ndarray | None:
+    """Run the backend; a declared operation that raises on a valid configuration fails."""
+    try:
+        got = call()
+    except NotImplementedError as exc:
+        fail(
+            "LAYOUT.4",
+            adapter,
+            example,
+            f"the adapter declares {example.setup.op} but raised NotImplementedError({exc})",
+        )
+        return None
+    except Exception as exc:  # noqa: BLE001 - any exception on a valid input is the finding
+        fail(clause, adapter, example, f"raised {type(exc).__name__} on a valid configuration: {exc}")
+        return None
+    if not isinstance(got, np.ndarray):
+        fail("LAYOUT.2", adapter, example, f"returned {type(got).__name__}, not a NumPy array")
+        return None
+    return got
+
+
+def check_example(adapter: Adapter, example: Example, *, clause: str, shape_clause: str) -> None:
+    """The backend's result for `example` equals the reference within NUM.3 (or exactly, NUM.5)."""
+    setup = example.setup
+    limitation = adapter.limitation(setup.op, setup.params, setup.shapes, setup.dtype)
+    if limitation is not None:
+        outcomes.record_limited(limitation)
+        return
+    expected = oracle.expect(setup.op, example.arrays, setup.params)
+    got = call_backend(
+        adapter, example, clause, lambda: oracle.run(adapter, setup.op, example.arrays, setup.params)
+    )
+    if got is None:
+        return
+    check_shape(adapter, example, got, expected.values.shape, shape_clause)
+    if got.shape != expected.values.shape:
+        return
+    check_dtype(adapter, example, got)
+    check_values(adapter, example, got, expected, clause)
+
+
+def check_shape(
+    adapter: Adapter, example: Example, got: np.ndarray, want: tuple[int, ...], clause: str
+) -> None:
+    if got.shape != tuple(want):
+        fail(
+            clause,
+            adapter,
+            example,
+            f"shape:    got {got.shape}, expected {tuple(want)}\n"
+            f"formula:  {descriptor.size_formula(example.setup)}",
+        )
+
+
+def check_dtype(adapter: Adapter, example: Example, got: np.ndarray) -> None:
+    want = example.arrays["x"].dtype  # type: ignore[union-attr]
+    if got.dtype != want:
+        fail("LAYOUT.3", adapter, example, f"dtype:    got {got.dtype}, expected {want} (the input's)")
+
+
+def check_values(
+    adapter: Adapter, example: Example, got: np.ndarray, expected: oracle.Expectation, clause: str
+) -> None:
+    setup = example.setup
+    got64 = got.astype(np.float64)
+    if setup.exact:
+        bound = np.zeros_like(expected.values)
+    else:
+        bound = error_bound(expected.magnitude, expected.terms, setup.dtype)
+    with np.errstate(invalid="ignore"):
+        error = np.abs(got64 - expected.values)
+        error = np.where(np.isnan(error), np.inf, error)  # NaN where a number is due
+        over = error > bound
+    ratio = np.where(bound > 0, error / np.where(bound > 0, bound, 1), np.where(error > 0, np.inf, 0))
+    worst_ratio = float(ratio.max()) if ratio.size else 0.0
+    outcomes.record_example(worst_ratio)
+    if not over.any():
+        return
+    worst = np.unravel_index(int(np.argmax(np.where(over, ratio, -1))), over.shape)
+    mode = "exact mode (NUM.5): any difference fails" if setup.exact else f"bound NUM.3 in {setup.dtype}"
+    detail = (
+        f"values:   {int(over.sum())} of {over.size} elements differ beyond the allowed error ({mode})\n"
+        f"worst:    index {tuple(int(i) for i in worst)}: got {float(got64[worst])!r}, "
+        f"expected {float(expected.values[worst])!r}, |error| {error[worst]:.6g}, "
+        f"bound {bound[worst]:.6g}, error/bound {ratio[worst]:.6g}"
+    )
+    fail(clause, adapter, example, detail)

@@ -12,6 +12,7 @@ vectorized float64 oracle, proven equal to the loop by the self-tests.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,11 @@ def validate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> Pai
         w.ndim == rank + 2,
         "CONV.1",
         f"weight must have shape (C_out, C_in/groups, *{rank} kernel), got {w.shape}",
+    )
+    require(
+        all(n >= 1 for n in x.shape[2:]),
+        "CONV.1",
+        f"input spatial sizes must be >= 1, got {x.shape[2:]}",
     )
     require(all(s >= 1 for s in p.stride), "CONV.4", f"stride must be >= 1, got {p.stride}")
     require(all(d >= 1 for d in p.dilation), "CONV.5", f"dilation must be >= 1, got {p.dilation}")
@@ -131,11 +137,17 @@ def conv_fast(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np
     y = np.zeros((n_batch, g, w.shape[0] // g, *out_shape[2:]), dtype=np.float64)
     for k in itertools.product(*(range(m) for m in w.shape[2:])):
         window = tuple(
-            slice(k[a] * p.dilation[a], k[a] * p.dilation[a] + (out_shape[2 + a] - 1) * p.stride[a] + 1, p.stride[a])
+            slice(
+                k[a] * p.dilation[a],
+                k[a] * p.dilation[a] + (out_shape[2 + a] - 1) * p.stride[a] + 1,
+                p.stride[a],
+            )
             for a in range(p.rank)
         )
-        taps = xg[(slice(None), slice(None), slice(None), *window)]
-        y += np.einsum("ngc...,goc->ngo...", taps, wg[(slice(None), slice(None), slice(None), *k)])
+        everything: tuple[Any, ...] = (slice(None),) * 3
+        taps = xg[(*everything, *window)]
+        tap_weights = wg[(*everything, *k)]
+        y += np.einsum("ngc...,goc->ngo...", taps, tap_weights)
     y = y.reshape(out_shape)
     if b is not None:
         y += np.asarray(b, dtype=np.float64).reshape(1, -1, *([1] * p.rank))

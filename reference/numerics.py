@@ -73,15 +73,16 @@ def exact_limit(dtype: str) -> int:
     return 2 ** PRECISION[dtype]
 
 
-def exact_value_range(terms: int, dtype: str) -> int:
+def exact_value_range(terms: int, dtype: str, factors: int = 2) -> int:
     """NUM.5: largest m such that integer inputs in [-m, m] keep every partial sum exact.
 
-    Every partial sum of n products of integers in [-m, m], plus a bias in
-    [-m, m], is at most n*m*m + m in magnitude; it is exact if that is at most
-    2^p. Returns 0 when not even m = 1 fits (exact mode is then not offered).
+    Every partial sum of n terms, each a product of `factors` integers in
+    [-m, m], plus a bias in [-m, m], is at most n*m^factors + m in magnitude;
+    it is exact if that is at most 2^p. Returns 0 when not even m = 1 fits
+    (exact mode is then not offered).
     """
     limit = exact_limit(dtype)
     m = 0
-    while terms * (m + 1) ** 2 + (m + 1) <= limit and m < 8:
+    while terms * (m + 1) ** factors + (m + 1) <= limit and m < 8:
         m += 1
     return m

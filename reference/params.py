@@ -13,7 +13,7 @@ Array layouts are canonical everywhere (spec clause LAYOUT.1):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
@@ -79,7 +79,7 @@ class DeformConv:
 
 @dataclass(frozen=True)
 class ChannelShuffle:
-    """Channel shuffle, spec chapter SHUFFLE."""
+    """Channel shuffle, spec chapter SHUF."""
 
     groups: int
 
@@ -91,15 +91,3 @@ def as_dict(params: Params) -> dict[str, object]:
     """Plain-data form of a parameter set, for reports and repro scripts."""
     return {"op": type(params).__name__, **asdict(params)}
 
-
-@dataclass(frozen=True)
-class Case:
-    """One operation call: its parameters and the shapes of its operands.
-
-    Arrays are kept out so that a case prints as one readable literal.
-    """
-
-    op: str
-    params: Params
-    shapes: dict[str, tuple[int, ...] | None] = field(default_factory=dict)
-    dtype: str = "float64"

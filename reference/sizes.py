@@ -70,8 +70,8 @@ def transposed_explicit(
     convolution puts it are returned with the output_padding that makes the
     length come out.
     """
-    if p.padding not in ("valid", "same"):
-        return tuple((int(b), int(e)) for b, e in p.padding), tuple(p.output_padding)  # type: ignore[union-attr]
+    if not isinstance(p.padding, str):
+        return tuple((int(b), int(e)) for b, e in p.padding), tuple(p.output_padding)
     pads: list[tuple[int, int]] = []
     extra: list[int] = []
     for n, k, s, d in zip(in_size, kernel, p.stride, p.dilation, strict=True):

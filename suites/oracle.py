@@ -15,6 +15,8 @@ import numpy as np
 from adapters.base import Adapter
 from reference import conv as conv_ref
 from reference import deformable, grouped, separable, shuffle, transposed
+from suites import composites
+from reference.numerics import exact_value_range
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
 from reference.sizes import conv_output_shape, conv_transpose_output_shape
 
@@ -101,6 +103,19 @@ def _shuffle(a: Arrays, p: Params) -> Expectation:
     return Expectation(values, np.abs(values), 0)
 
 
+def _composite(op: str) -> Callable[[Arrays, Params], Expectation]:
+    """NUM.6: the composition's magnitude on absolute values; stage lengths plus one per stage."""
+
+    def expect_composite(a: Arrays, p: Params) -> Expectation:
+        assert isinstance(p, Conv)
+        values = composites.reference(op, {k: _f64(v) for k, v in a.items()}, p)
+        magnitude = composites.reference(op, {k: _abs(v) for k, v in a.items()}, p)
+        stages = composites.lengths(op, {k: None if v is None else v.shape for k, v in a.items()})
+        return Expectation(values, magnitude, sum(stages) + len(stages))
+
+    return expect_composite
+
+
 EXPECTATIONS: dict[str, Callable[[Arrays, Params], Expectation]] = {
     "conv": _conv,
     "depthwise_conv": _depthwise,
@@ -108,6 +123,7 @@ EXPECTATIONS: dict[str, Callable[[Arrays, Params], Expectation]] = {
     "conv_transpose": _conv_transpose,
     "deform_conv": _deform,
     "channel_shuffle": _shuffle,
+    **{op: _composite(op) for op in composites.NEEDS},
 }
 
 
@@ -115,28 +131,33 @@ def expect(op: str, arrays: Arrays, p: Params) -> Expectation:
     return EXPECTATIONS[op](arrays, p)
 
 
-def exact_length(op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params) -> int:
-    """The accumulation length that exact mode (NUM.5) must keep exact for this operation.
-
-    Deformable convolution's bilinear weights are multiples of 1/64 (offsets on
-    the 1/8 grid, NUM.4), which costs 6 bits: the length is scaled by 64.
-    """
+def exact_range(op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params, dtype: str) -> int:
+    """NUM.5: the largest integer magnitude m of inputs that keeps this operation exact (0: none)."""
     w = shapes.get("w")
     bias = shapes.get("b") is not None
     if op in ("conv", "depthwise_conv"):
         assert w is not None and isinstance(p, Conv)
-        return conv_ref.accumulation_terms(w, p, bias)
+        return exact_value_range(conv_ref.accumulation_terms(w, p, bias), dtype)
     if op == "separable_conv":
         wd, wp = shapes["w_depth"], shapes["w_point"]
         assert wd is not None and wp is not None
-        return int(np.prod(wd[1:])) * int(np.prod(wp[1:])) + 1
+        stages = [int(np.prod(wd[1:])), int(np.prod(wp[1:])) + 1]
+        return exact_value_range(int(np.prod([n + 1 for n in stages])), dtype, factors=3)
+    if op in composites.NEEDS:
+        # |stage i| <= (n_i + 1) * m * |stage i-1|, starting from |x| <= m.
+        stages = composites.lengths(op, shapes)
+        length = int(np.prod([n + 1 for n in stages]))
+        return exact_value_range(length, dtype, factors=len(stages) + 1)
     if op == "conv_transpose":
         assert w is not None and isinstance(p, ConvTranspose)
-        return transposed.accumulation_terms(w, p, bias)
+        return exact_value_range(transposed.accumulation_terms(w, p, bias), dtype)
     if op == "deform_conv":
+        # Bilinear weights are multiples of 1/64 (offsets on the 1/8 grid, NUM.4): 6 more
+        # bits; the mask is a third integer factor of every term.
         assert w is not None and isinstance(p, DeformConv)
-        return 64 * deformable.accumulation_terms(w, p, bias)
-    return 1
+        factors = 3 if shapes.get("mask") is not None else 2
+        return exact_value_range(64 * deformable.accumulation_terms(w, p, bias), dtype, factors)
+    return exact_value_range(1, dtype)  # a permutation: any representable integer
 
 
 def expected_shape(op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params) -> tuple[int, ...]:
@@ -145,6 +166,10 @@ def expected_shape(op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Par
     if op == "conv" or op == "depthwise_conv":
         assert w is not None and isinstance(p, Conv)
         return conv_output_shape(x, w, p)
+    if op in composites.NEEDS:
+        assert isinstance(p, Conv)
+        values = composites.reference(op, {k: np.zeros(v) if v else None for k, v in shapes.items()}, p)
+        return values.shape
     if op == "separable_conv":
         wp = shapes["w_point"]
         wd = shapes["w_depth"]
@@ -175,4 +200,6 @@ def run(adapter: Adapter, op: str, arrays: Arrays, p: Params) -> np.ndarray:
         return adapter.deform_conv(a["x"], a["offset"], a.get("mask"), a["w"], a.get("b"), p)  # type: ignore[arg-type]
     if op == "channel_shuffle":
         return adapter.channel_shuffle(a["x"], p)  # type: ignore[arg-type]
+    if op in composites.NEEDS:
+        return composites.run(adapter, op, a, p)  # type: ignore[arg-type]
     raise KeyError(op)

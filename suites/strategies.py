@@ -11,7 +11,7 @@ swapped axis or an off-by-one window always has distinct values to expose it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import hypothesis.extra.numpy as hnp
@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from adapters.base import OpSupport
-from reference.numerics import exact_value_range, numpy_dtype
+from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Pairs
 from reference.sizes import effective_kernel
 
@@ -196,11 +196,10 @@ def conv_setups(
 @st.composite
 def with_numerics(draw: st.DrawFn, support: OpSupport, op: str, params: Any, shapes: Shapes) -> Setup:
     """The setup with a dtype and, where NUM.5 defines it for this length, exact mode."""
-    from suites.oracle import exact_length  # the oracle knows each operation's length
+    from suites.oracle import exact_range  # the oracle knows each operation's length
 
     dtype = draw(st.sampled_from(_ordered(support.dtypes, DTYPE_ORDER)), label="dtype")
-    length = exact_length(op, shapes, params)
-    exact_possible = support.exact and exact_value_range(length, dtype) >= 1
+    exact_possible = support.exact and exact_range(op, shapes, params, dtype) >= 1
     exact = draw(st.booleans(), label="exact") if exact_possible else False
     return Setup(op, params, shapes, dtype, exact)
 
@@ -225,11 +224,9 @@ def array(shape: tuple[int, ...], dtype: str, exact_range: int) -> st.SearchStra
 
 
 def _exact_range(setup: Setup) -> int:
-    from suites.oracle import exact_length
+    from suites.oracle import exact_range
 
-    if not setup.exact:
-        return 0
-    return exact_value_range(exact_length(setup.op, setup.shapes, setup.params), setup.dtype)
+    return exact_range(setup.op, setup.shapes, setup.params, setup.dtype) if setup.exact else 0
 
 
 def operands(setup: Setup) -> st.SearchStrategy[Example]:
@@ -382,7 +379,8 @@ def shuffle_setups(draw: st.DrawFn, support: OpSupport) -> Setup:
     c = groups * draw(st.integers(1, 4), label="channels_per_group")
     size = tuple(draw(st.integers(1, 3), label=f"size[{a}]") for a in range(rank))
     batch = draw(st.integers(1, MAX_BATCH), label="batch")
-    return draw(with_numerics(support, "channel_shuffle", ChannelShuffle(groups), {"x": (batch, c, *size)}))
+    setup = draw(with_numerics(support, "channel_shuffle", ChannelShuffle(groups), {"x": (batch, c, *size)}))
+    return replace(setup, exact=True)  # SHUF.8: a permutation is bit-exact in every dtype
 
 
 def seeded_operands(setup: Setup, seed: int) -> Example:
@@ -403,3 +401,43 @@ def seeded_operands(setup: Setup, seed: int) -> Example:
         else:
             arrays[name] = rng.uniform(-2.0, 2.0, size=shape).astype(dtype)
     return Example(setup, arrays)
+
+
+@st.composite
+def composite_setups(draw: st.DrawFn, support: OpSupport, op: str) -> Setup:
+    """A 2-D composite (SEP, SHUF.5) on a drawn base convolution `p` the backend supports.
+
+    The steps need the backend's explicit padding per axis: 'same' resolves to
+    asymmetric pads, so it is drawn only where asymmetric padding is declared.
+    """
+    forms = ("symmetric", "valid") + (("asymmetric", "same") if "asymmetric" in support.padding else ())
+    base = draw(
+        conv_setups(
+            support,
+            ranks=(2,),
+            modes=("zeros",),
+            forms=forms,
+            depthwise=op == "depthwise_separable",
+            grouped=op == "shuffled_grouped",
+        )
+    )
+    p = base.params
+    assert isinstance(p, Conv)
+    x, w = base.shapes["x"], base.shapes["w"]
+    assert x is not None and w is not None
+    c_in, (kh, kw) = x[1], w[2:]
+    c_mid, c_out = w[0], draw(st.integers(1, MAX_PER_GROUP * 2), label="out_channels")
+    bias = base.shapes["b"] is not None
+    shapes: Shapes
+    if op == "depthwise_separable":
+        shapes = {"x": x, "w_depth": w, "w_point": (c_out, c_mid, 1, 1), "b": (c_out,) if bias else None}
+    elif op == "spatially_separable":
+        shapes = {"x": x, "w_col": (c_mid, c_in // p.groups, kh, 1), "w_row": (c_mid, 1, 1, kw), "b": (c_mid,) if bias else None}
+    elif op == "flattened":
+        p = replace(p, groups=1)
+        shapes = {"x": x, "w_lateral": (c_mid, c_in, 1, 1), "w_vertical": (c_mid, 1, kh, 1), "w_horizontal": (c_mid, 1, 1, kw), "b": (c_mid,) if bias else None}
+    else:  # shuffled_grouped: grouped conv, shuffle, 1x1 grouped conv (ShuffleNet unit)
+        per_group = draw(st.integers(1, MAX_PER_GROUP), label="out_channels_per_group")
+        c_final = p.groups * per_group
+        shapes = {"x": x, "w1": w, "w2": (c_final, c_mid // p.groups, 1, 1), "b": (c_final,) if bias else None}
+    return draw(with_numerics(support, op, p, shapes))

@@ -20,3 +20,13 @@ def test_channel_shuffle(backend, data) -> None:  # noqa: ANN001
     support = require(backend, CHANNEL_SHUFFLE)
     example = draw_example(data, strategies.shuffle_setups(support))
     check_example(backend, example, clause="SHUF.1", shape_clause="SHUF.1")
+
+
+@pytest.mark.clauses("SHUF.5", "NUM.6")
+@given(data=st.data())
+def test_shuffled_grouped_conv(backend, data) -> None:  # noqa: ANN001
+    """Grouped conv, channel shuffle, 1x1 grouped conv: the ShuffleNet unit from the backend's ops."""
+    support = require(backend, CONV, groups=True, ranks=frozenset({2}))
+    require(backend, "channel_shuffle")
+    example = draw_example(data, strategies.composite_setups(support, "shuffled_grouped"))
+    check_example(backend, example, clause="SHUF.5", shape_clause="CONV.3")

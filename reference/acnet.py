@@ -180,14 +180,10 @@ def fuse_acnet(block: ACBlock) -> tuple[np.ndarray, np.ndarray]:
     return w, b + b_hor + b_ver
 
 
-def fusion_error_bound(x: np.ndarray, block: ACBlock, p: Conv) -> np.ndarray:
-    """ACNET.7: a bound on |acnet_block - conv(fused)| when both are evaluated in float64.
-
-    2 * gamma(n + 10, u) * M with n = k*k*C_in/groups and
-    M = sum over branches of |a|*(conv(|x|, |w|) + |mean|) + |beta|.
-    """
+def magnitude(x: np.ndarray, block: ACBlock, p: Conv) -> np.ndarray:
+    """ACNET.7's M: sum over branches of |a|*(conv(|x|, |w|) + |mean|) + |beta|."""
     params = validate(x, block, p)
-    magnitude = np.zeros(1)
+    total = np.zeros(1)
     for kernel, bn, q in zip(
         (block.square, block.horizontal, block.vertical),
         (block.bn_square, block.bn_horizontal, block.bn_vertical),
@@ -198,6 +194,18 @@ def fusion_error_bound(x: np.ndarray, block: ACBlock, p: Conv) -> np.ndarray:
         a = np.abs(bn.scale()).reshape(1, -1, 1, 1)
         mean = np.abs(np.asarray(bn.mean, dtype=np.float64)).reshape(1, -1, 1, 1)
         beta = np.abs(np.asarray(bn.beta, dtype=np.float64)).reshape(1, -1, 1, 1)
-        magnitude = magnitude + a * (z + mean) + beta
-    n = int(np.prod(block.square.shape[1:]))
-    return 2 * gamma(n + 10, UNIT_ROUNDOFF["float64"]) * magnitude
+        total = total + a * (z + mean) + beta
+    return total
+
+
+def fusion_length(block: ACBlock) -> int:
+    """ACNET.7's n + 10: the convolution's roundings plus 10 for the batch norm and the sums."""
+    return int(np.prod(block.square.shape[1:])) + 10
+
+
+def fusion_error_bound(x: np.ndarray, block: ACBlock, p: Conv) -> np.ndarray:
+    """ACNET.7: a bound on |acnet_block - conv(fused)| when both are evaluated in float64.
+
+    2 * gamma(n + 10, u) * M with n = k*k*C_in/groups and M of `magnitude`.
+    """
+    return 2 * gamma(fusion_length(block), UNIT_ROUNDOFF["float64"]) * magnitude(x, block, p)

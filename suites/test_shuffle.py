@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.base import CHANNEL_SHUFFLE
+from adapters.base import CHANNEL_SHUFFLE, CONV
 from suites import strategies
 from suites.conv_draws import draw_example
 from suites.support import require
@@ -27,6 +27,6 @@ def test_channel_shuffle(backend, data) -> None:  # noqa: ANN001
 def test_shuffled_grouped_conv(backend, data) -> None:  # noqa: ANN001
     """Grouped conv, channel shuffle, 1x1 grouped conv: the ShuffleNet unit from the backend's ops."""
     support = require(backend, CONV, groups=True, ranks=frozenset({2}))
-    require(backend, "channel_shuffle")
+    require(backend, CHANNEL_SHUFFLE)
     example = draw_example(data, strategies.composite_setups(support, "shuffled_grouped"))
     check_example(backend, example, clause="SHUF.5", shape_clause="CONV.3")

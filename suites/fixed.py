@@ -1,0 +1,71 @@
+"""Fixed configurations: real-network layers (networks.toml) and --config replays."""
+
+from __future__ import annotations
+
+import tomllib
+import zlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from reference.params import Conv, ConvTranspose, DeformConv
+from reference.sizes import conv_output_shape
+from suites.strategies import Setup
+
+NETWORKS = Path(__file__).with_name("networks.toml")
+
+
+def seed_of(text: str) -> int:
+    """A stable seed per configuration, so a replay sees the same operands every run."""
+    return zlib.crc32(text.encode())
+
+
+def _pairs(value: Any, rank: int) -> Any:
+    if isinstance(value, str):
+        return value
+    return tuple((int(b), int(e)) for b, e in value) if value is not None else ((0, 0),) * rank
+
+
+def layer_setup(layer: dict[str, Any], dtype: str, exact: bool) -> Setup:
+    x, w = tuple(layer["x"]), tuple(layer["w"])
+    rank = len(x) - 2
+    ones = (1,) * rank
+    stride = tuple(layer.get("stride", ones))
+    dilation = tuple(layer.get("dilation", ones))
+    padding = _pairs(layer.get("padding"), rank)
+    groups = int(layer.get("groups", 1))
+    bias = bool(layer.get("bias", True))
+    op = layer["op"]
+    params: Conv | ConvTranspose | DeformConv
+    if op == "conv":
+        params = Conv(stride=stride, dilation=dilation, padding=padding, groups=groups)
+        c_out = w[0]
+    elif op == "conv_transpose":
+        params = ConvTranspose(
+            stride=stride,
+            dilation=dilation,
+            padding=padding,
+            output_padding=tuple(layer.get("output_padding", (0,) * rank)),
+            groups=groups,
+        )
+        c_out = w[1] * groups
+    else:
+        params = DeformConv(stride=stride, dilation=dilation, padding=padding, groups=groups)  # type: ignore[arg-type]
+        c_out = w[0]
+    shapes: dict[str, tuple[int, ...] | None] = {"x": x, "w": w, "b": (c_out,) if bias else None}
+    if op == "deform_conv":
+        out = conv_output_shape(x, w, Conv(stride=stride, dilation=dilation, padding=padding, groups=groups))
+        taps = w[2] * w[3]
+        shapes = {
+            "x": x,
+            "offset": (x[0], 2 * taps, *out[2:]),
+            "mask": (x[0], taps, *out[2:]) if layer.get("mask") else None,
+            "w": w,
+            "b": shapes["b"],
+        }
+    return Setup(op, params, shapes, dtype, exact)
+
+
+@cache
+def network_layers() -> tuple[dict[str, Any], ...]:
+    return tuple(tomllib.loads(NETWORKS.read_text(encoding="utf-8"))["layer"])

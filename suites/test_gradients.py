@@ -1,0 +1,218 @@
+"""GRAD: vector-Jacobian products of convolution, transposed and deformable convolution.
+
+For each operation a backend declares in `capabilities.gradients`, a configuration is
+drawn with the forward strategies, the operands and a cotangent g element by element in
+the tested dtype, and `backend.vjp` must return exactly one gradient per operand present,
+of the operand's shape and dtype, within NUM.3 of the reference (exactly in exact mode)
+with each gradient's own magnitude term and accumulation length (GRAD.13).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.base import CONV, CONV_TRANSPOSE, DEFORM_CONV, Adapter, OpSupport
+from reference import deformable
+from reference.numerics import PRECISION, numpy_dtype
+from reference.params import DeformConv
+from suites import gradient_oracle, oracle, outcomes, strategies, verdict
+from suites.strategies import Example, Setup
+from suites.support import require
+
+
+def require_gradients(adapter: Adapter, op: str, **needs: object) -> OpSupport:
+    """The backend's support for `op`, or 'unsupported' unless it declares op's gradients."""
+    if op not in adapter.capabilities.gradients:
+        outcomes.unsupported(f"{adapter.name} declares no gradient of {op}")
+    return require(adapter, op, **needs)
+
+
+def gradient_offsets(data: st.DataObject, setup: Setup) -> np.ndarray:
+    """GRAD.12: DEFORM's 1/8 grid moved by 1/16, so no sampling coordinate is an integer.
+
+    Every position is then an odd multiple of 1/16, exact in a format of precision p
+    while |position| < 2^(p-4); the strategies' sizes keep it so, and a setup that did not
+    would be a defect of the strategies, not of the backend.
+    """
+    shape = setup.shapes["offset"]
+    assert shape is not None
+    offset = data.draw(strategies.offsets(shape), label="offset") + gradient_oracle.OFFSET_SHIFT
+    x, w, p = setup.shapes["x"], setup.shapes["w"], setup.params
+    assert x is not None and w is not None and isinstance(p, DeformConv)
+    py, px = deformable.sampling_positions(x, w, offset, p)
+    reach = float(max(np.abs(py).max(initial=0.0), np.abs(px).max(initial=0.0)))
+    assert reach < 2.0 ** (PRECISION[setup.dtype] - 4), (
+        f"sampling positions up to {reach} are not exact in {setup.dtype} (GRAD.12)"
+    )
+    return offset.astype(numpy_dtype(setup.dtype))
+
+
+def draw_example(data: st.DataObject, setup: Setup) -> tuple[Example, np.ndarray]:
+    """Operands and a cotangent for `setup`, element by element in its dtype.
+
+    Exact mode needs GRAD.13's condition for the longest gradient, which can be far
+    longer than the forward's (the weight gradient sums over N * prod(out) terms); where
+    it fails the example is checked in bounded mode.
+    """
+    exact_range = gradient_oracle.exact_range(setup) if setup.exact else 0
+    if setup.exact and exact_range == 0:
+        setup = replace(setup, exact=False)
+    arrays: dict[str, np.ndarray | None] = {}
+    for name, shape in setup.shapes.items():
+        if shape is None:
+            arrays[name] = None
+        elif name == "offset":
+            arrays[name] = gradient_offsets(data, setup)
+        else:
+            arrays[name] = data.draw(strategies.array(shape, setup.dtype, exact_range), label=name)
+    out = oracle.expected_shape(setup.op, setup.shapes, setup.params)
+    cotangent = data.draw(strategies.array(out, setup.dtype, exact_range), label="cotangent")
+    return Example(setup, arrays), cotangent
+
+
+def call_vjp(adapter: Adapter, example: Example, cotangent: np.ndarray) -> Mapping[str, Any] | None:
+    """Run the backend's VJP; declaring an operation's gradients and raising on it fails."""
+    setup = example.setup
+    try:
+        got = gradient_oracle.run(adapter, setup.op, example.arrays, setup.params, cotangent)
+    except NotImplementedError as exc:
+        detail = (
+            f"the adapter declares gradients of {setup.op} but raised NotImplementedError({exc})"
+        )
+        verdict.fail("LAYOUT.4", adapter, example, detail)
+        return None
+    except Exception as exc:
+        detail = f"vjp raised {type(exc).__name__} on a valid configuration: {exc}"
+        verdict.fail("GRAD.1", adapter, example, detail)
+        return None
+    if not isinstance(got, Mapping):
+        verdict.fail("GRAD.1", adapter, example, f"vjp returned {type(got).__name__}, not a dict")
+        return None
+    return got
+
+
+def check_gradients(adapter: Adapter, example: Example, cotangent: np.ndarray) -> None:
+    """GRAD.1 (one gradient per operand, its shape and dtype) and GRAD.13 (values)."""
+    setup = example.setup
+    limitation = adapter.limitation(setup.op, setup.params, setup.shapes, setup.dtype)
+    if limitation is not None:
+        outcomes.record_limited(limitation)
+        return
+    expected = gradient_oracle.expect(setup.op, example.arrays, setup.params, cotangent)
+    got = call_vjp(adapter, example, cotangent)
+    if got is None:
+        return
+    if set(got) != set(expected):
+        detail = (
+            f"gradients: got {sorted(got)}, expected {sorted(expected)} "
+            "(one per operand present, none for an absent one)"
+        )
+        verdict.fail("GRAD.1", adapter, example, detail)
+        return
+    for key, want in expected.items():
+        value = got[key]
+        operand = example.arrays[key]
+        assert operand is not None
+        if not isinstance(value, np.ndarray):
+            detail = f"gradient {key}: returned {type(value).__name__}, not a NumPy array"
+            verdict.fail("LAYOUT.2", adapter, example, detail)
+        elif value.shape != operand.shape:
+            detail = (
+                f"gradient {key}: shape {value.shape}, expected {operand.shape} (the operand's)"
+            )
+            verdict.fail("GRAD.1", adapter, example, detail)
+        elif value.dtype != operand.dtype:
+            detail = (
+                f"gradient {key}: dtype {value.dtype}, expected {operand.dtype} (the operand's)"
+            )
+            verdict.fail("GRAD.1", adapter, example, detail)
+        else:
+            clause = gradient_oracle.CLAUSES[setup.op][key]
+            verdict.check_values(adapter, example, value, want, clause)
+
+
+# --- convolution -----------------------------------------------------------------
+
+
+@pytest.mark.clauses("GRAD.1", "GRAD.2", "GRAD.3", "GRAD.5", "GRAD.13", "NUM.3", "NUM.5")
+@given(data=st.data())
+def test_conv_gradients(backend, data) -> None:
+    """x, w and b gradients of any declared convolution: every form, mode and rank."""
+    support = require_gradients(backend, CONV)
+    setup = data.draw(strategies.conv_setups(support), label="setup")
+    check_gradients(backend, *draw_example(data, setup))
+
+
+@pytest.mark.clauses("GRAD.3", "GRAD.4", "GRAD.5", "CONV.3")
+@given(data=st.data())
+def test_conv_gradients_strided(backend, data) -> None:
+    """stride >= 2: windows skip positions; trailing inputs no window reads get 0 (GRAD.4)."""
+    support = require_gradients(backend, CONV)
+    setup = data.draw(strategies.conv_setups(support, strided=True), label="setup")
+    check_gradients(backend, *draw_example(data, setup))
+
+
+@pytest.mark.clauses("GRAD.3", "GRAD.5", "PAD.9", "PAD.10", "PAD.11")
+@given(data=st.data())
+def test_conv_gradients_fold_the_padding(backend, data) -> None:
+    """reflect, replicate, circular: the padding's gradient lands on the element it reads."""
+    modes = frozenset({"reflect", "replicate", "circular"})
+    support = require_gradients(backend, CONV, padding_modes=modes)
+    setup = data.draw(strategies.conv_setups(support, modes=tuple(sorted(modes))), label="setup")
+    check_gradients(backend, *draw_example(data, setup))
+
+
+@pytest.mark.clauses("GRAD.3", "GRAD.5", "CONV.6")
+@given(data=st.data())
+def test_conv_gradients_grouped(backend, data) -> None:
+    support = require_gradients(backend, CONV, groups=True)
+    setup = data.draw(strategies.conv_setups(support, grouped=True), label="setup")
+    check_gradients(backend, *draw_example(data, setup))
+
+
+# --- transposed convolution --------------------------------------------------------
+
+
+@pytest.mark.clauses("GRAD.1", "GRAD.2", "GRAD.6", "GRAD.7", "GRAD.13", "NUM.3", "NUM.5")
+@given(data=st.data())
+def test_transposed_gradients(backend, data) -> None:
+    support = require_gradients(backend, CONV_TRANSPOSE)
+    setup = data.draw(strategies.transposed_setups(support), label="setup")
+    check_gradients(backend, *draw_example(data, setup))
+
+
+@pytest.mark.clauses("GRAD.6", "GRAD.7", "TCONV.3")
+@given(data=st.data())
+def test_transposed_gradients_strided(backend, data) -> None:
+    """stride >= 2 with output_padding: positions no input reaches carry no gradient back."""
+    support = require_gradients(backend, CONV_TRANSPOSE)
+    setup = data.draw(strategies.transposed_setups(support, strided=True), label="setup")
+    check_gradients(backend, *draw_example(data, setup))
+
+
+# --- deformable convolution ----------------------------------------------------------
+
+
+@pytest.mark.clauses("GRAD.1", "GRAD.2", "GRAD.8", "GRAD.10", "GRAD.11", "GRAD.12", "GRAD.13")
+@given(data=st.data())
+def test_deform_gradients(backend, data) -> None:
+    """v1: x, offset, w and b gradients, sampling points off the integer kinks (GRAD.12)."""
+    support = require_gradients(backend, DEFORM_CONV)
+    setup = data.draw(strategies.deform_setups(support, masked=False), label="setup")
+    check_gradients(backend, *draw_example(data, setup))
+
+
+@pytest.mark.clauses("GRAD.1", "GRAD.8", "GRAD.9", "GRAD.10", "GRAD.11", "GRAD.12", "GRAD.13")
+@given(data=st.data())
+def test_deform_gradients_with_mask(backend, data) -> None:
+    """v2: the mask gradient too, and the mask's factor in every other gradient."""
+    support = require_gradients(backend, DEFORM_CONV, mask=True)
+    setup = data.draw(strategies.deform_setups(support, masked=True), label="setup")
+    check_gradients(backend, *draw_example(data, setup))

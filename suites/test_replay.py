@@ -1,0 +1,45 @@
+"""Replays of configuration descriptors: `pytest --config 'DESCRIPTOR'` on every selected backend.
+
+A failure message prints its descriptor; replaying it shows at once what the
+other backends do with the same configuration. Operands come from a
+generator seeded by the descriptor (the failing example's own values are in
+its repro script, see --repro-dir).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from suites import descriptor, fixed, outcomes, strategies
+from suites.oracle import EXPECTATIONS
+from suites.support import unsupported_reason
+from suites.verdict import check_example
+
+SHAPE_CLAUSE = {"conv_transpose": "TCONV.3", "deform_conv": "DEFORM.3", "channel_shuffle": "SHUF.1"}
+VALUE_CLAUSE = {"conv_transpose": "TCONV.2", "deform_conv": "DEFORM.7", "channel_shuffle": "SHUF.2"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "config" in metafunc.fixturenames:
+        configs = metafunc.config.getoption("--config")
+        metafunc.parametrize("config", configs, ids=[f"config{i}" for i in range(len(configs))])
+
+
+@pytest.mark.clauses("CONV.2", "CONV.3")
+def test_replay(backend, config: str) -> None:  # noqa: ANN001
+    try:
+        setup = descriptor.decode(config)
+    except descriptor.DescriptorError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if setup.op not in EXPECTATIONS:
+        raise pytest.UsageError(f"operation {setup.op!r} cannot be replayed from a descriptor")
+    reason = unsupported_reason(backend, setup)
+    if reason is not None:
+        outcomes.unsupported(reason)
+    example = strategies.seeded_operands(setup, fixed.seed_of(config))
+    check_example(
+        backend,
+        example,
+        clause=VALUE_CLAUSE.get(setup.op, "CONV.2"),
+        shape_clause=SHAPE_CLAUSE.get(setup.op, "CONV.3"),
+    )

@@ -74,7 +74,7 @@ def run_convspec(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]
     module.write_text(EXTERNAL, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

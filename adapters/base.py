@@ -180,5 +180,12 @@ class Adapter:
         """
         return None
 
+    def gradient_limitation(
+        self, op: str, p: Params, shapes: Mapping[str, Any], dtype: str
+    ) -> str | None:
+        """Like `limitation`, for a documented limit of the backend's gradient kernels only
+        (e.g. TensorFlow's CPU backprop kernels reject grouped or dilated convolution)."""
+        return None
+
     def describe(self) -> str:
         return f"{self.name} ({self.framework} {self.version()}, {self.device})"

@@ -29,7 +29,8 @@ NEEDS = {
 
 
 def pointwise(rank: int, groups: int = 1) -> Conv:
-    return Conv(stride=(1,) * rank, dilation=(1,) * rank, padding=((0, 0),) * rank, groups=groups)
+    """The 1x1 step: 'valid' padding, which every backend accepts for an unpadded conv."""
+    return Conv(stride=(1,) * rank, dilation=(1,) * rank, padding="valid", groups=groups)
 
 
 def reference(op: str, a: Arrays, p: Conv) -> np.ndarray:

@@ -185,11 +185,19 @@ def conv_setups(
         padding_mode=mode,  # type: ignore[arg-type]
         same_split="begin" if form == "same_begin" else "end",
     )
-    shapes = {
+    shapes: Shapes = {
         "x": (batch, c_in, *size),
         "w": (c_out, c_in // groups, *kernel),
         "b": (c_out,) if bias else None,
     }
+    if op == "separable_conv":  # SEP.1: depthwise under params, then a 1x1 to c_point channels
+        c_point = draw(st.integers(1, MAX_PER_GROUP * 2), label="pointwise_channels")
+        shapes = {
+            "x": shapes["x"],
+            "w_depth": shapes["w"],
+            "w_point": (c_point, c_out, *(1,) * rank),
+            "b": (c_point,) if bias else None,
+        }
     return draw(with_numerics(support, op, params, shapes))
 
 
@@ -410,6 +418,7 @@ def composite_setups(draw: st.DrawFn, support: OpSupport, op: str) -> Setup:
     The steps need the backend's explicit padding per axis: 'same' resolves to
     asymmetric pads, so it is drawn only where asymmetric padding is declared.
     """
+    # Each step gets explicit pads (SEP.5), so explicit padding must be declared.
     forms = ("symmetric", "valid") + (("asymmetric", "same") if "asymmetric" in support.padding else ())
     base = draw(
         conv_setups(

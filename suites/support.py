@@ -64,6 +64,8 @@ def unsupported_reason(adapter: Adapter, setup: Any) -> str | None:
         checks.append((form in support.padding, f"padding form {form!r}"))
     mode = getattr(p, "padding_mode", "zeros")
     checks.append((mode in support.padding_modes, f"padding mode {mode!r}"))
+    if setup.shapes.get("b") is not None:
+        checks.append((support.bias, "a bias"))
     groups = getattr(p, "groups", 1)
     if setup.op != "channel_shuffle":
         checks.append((groups == 1 or support.groups, "groups > 1"))

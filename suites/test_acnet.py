@@ -126,7 +126,7 @@ def test_block_from_backend_convolutions(backend, data) -> None:  # noqa: ANN001
 @given(data=st.data())
 def test_fused_deploy_form(backend, data) -> None:  # noqa: ANN001
     """The fused k x k kernel and bias, run by the backend's conv, equal the block."""
-    support = require(backend, CONV, ranks=frozenset({2}), padding=frozenset({"symmetric"}))
+    support = require(backend, CONV, ranks=frozenset({2}), padding=frozenset({"symmetric"}), bias=True)
     example, block = data.draw(acnet_examples(support), label="block")
     x = example.arrays["x"]
     p = example.setup.params

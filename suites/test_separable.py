@@ -35,7 +35,7 @@ def test_depthwise_separable_api(backend, data) -> None:  # noqa: ANN001
 @given(data=st.data())
 def test_spatially_separable(backend, data) -> None:  # noqa: ANN001
     """A kh x 1 step then a 1 x kw depthwise step equal one conv with a rank-1 kernel."""
-    support = require(backend, CONV, groups=True, ranks=frozenset({2}))
+    support = require(backend, CONV, groups=True, ranks=frozenset({2}), padding=frozenset({"symmetric"}))
     example = draw_example(data, strategies.composite_setups(support, "spatially_separable"))
     check_example(backend, example, clause="SEP.5", shape_clause="CONV.3")
 
@@ -44,6 +44,6 @@ def test_spatially_separable(backend, data) -> None:  # noqa: ANN001
 @given(data=st.data())
 def test_flattened(backend, data) -> None:  # noqa: ANN001
     """Lateral 1x1, vertical and horizontal 1-D steps equal one conv with rank-1 3-D filters."""
-    support = require(backend, CONV, groups=True, ranks=frozenset({2}))
+    support = require(backend, CONV, groups=True, ranks=frozenset({2}), padding=frozenset({"symmetric"}))
     example = draw_example(data, strategies.composite_setups(support, "flattened"))
     check_example(backend, example, clause="SEP.8", shape_clause="CONV.3")

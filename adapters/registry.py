@@ -75,7 +75,7 @@ def _as_factory(target: object, where: str) -> Factory:
     if isinstance(target, type) and issubclass(target, Adapter):
         return target
     if callable(target):
-        return target  # type: ignore[return-value]
+        return target
     raise BackendSelectionError(f"{where} is neither an Adapter subclass nor a factory")
 
 
@@ -110,5 +110,8 @@ def select(requested: list[str] | None, extra_specs: list[str]) -> list[Loaded]:
             raise BackendSelectionError(
                 f"unknown backend(s) {', '.join(unknown)}; known backends: {', '.join(sorted(known))}"
             )
-        names = list(dict.fromkeys(requested + [n for n, _ in external]))
+        wanted = set(requested) | {n for n, _ in external}
+        # Built-in order, whatever the command line's: torchvision must be imported
+        # before TensorFlow, or their bundled LLVM copies clash and the process dies.
+        names = [n for n in known if n in wanted]
     return [instantiate(name, known[name]) for name in names]

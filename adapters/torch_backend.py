@@ -1,0 +1,750 @@
+"""PyTorch surfaces: the functional API, the nn modules, and execution modes of the same calls.
+
+Each surface is its own name, so a report says which entry point disagrees:
+
+  torch               torch.nn.functional.conv{1,2,3}d / conv_transpose{1,2,3}d,
+                      torchvision.ops.deform_conv2d, torch.nn.functional.channel_shuffle
+  torch.module        nn.Conv{1,2,3}d (all four padding modes), nn.ConvTranspose{1,2,3}d,
+                      nn.ChannelShuffle
+  torch.channels_last the functional calls with operands in channels_last / channels_last_3d,
+                      run in a child process (see TorchChannelsLastProxy)
+  torch.noncontig     the functional calls with non-contiguous (strided) operands
+  torch.mkldnn_off    the functional calls inside torch.backends.mkldnn.flags(enabled=False)
+  torch.cuda          the functional calls on the first CUDA device, where one exists
+
+Which algorithms run (how `exact` was decided, spec clause NUM.5). The backend a CPU
+convolution takes was read with torch._C._select_conv_backend over thousands of
+configurations, and the oneDNN primitive with ONEDNN_VERBOSE=1:
+  - with oneDNN enabled (the default), float32/bfloat16 convolutions run oneDNN with
+    alg:convolution_direct / alg:deconvolution_direct (PyTorch never asks oneDNN for
+    Winograd), everything else runs the im2col + GEMM "slow" kernels: exact;
+  - with oneDNN disabled, a float32 1-D/2-D forward convolution without dilation and with
+    batch >= 16 runs NNPACK, whose default algorithm is a Winograd or FFT transform:
+    integer inputs that every direct order sums exactly came back off by up to 6e-4
+    (batch 16, 8 channels, 3x3 kernel). So `exact` is False for conv on torch.mkldnn_off;
+  - on CUDA, cuDNN chooses among Winograd and FFT algorithms too, and float32 runs in TF32
+    by default: `exact` is False for conv and conv_transpose on torch.cuda.
+
+The framework is imported only inside the factories and methods, so listing the surface
+names does not import torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import TYPE_CHECKING, Any
+
+import ml_dtypes
+import numpy as np
+
+from adapters.base import (
+    CHANNEL_SHUFFLE,
+    CONV,
+    CONV_TRANSPOSE,
+    DEFORM_CONV,
+    DTYPES,
+    Adapter,
+    Capabilities,
+    OpSupport,
+    UnsupportedError,
+)
+from adapters.subprocess_proxy import ProxyAdapter
+from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
+
+if TYPE_CHECKING:
+    import torch
+
+_ALL = frozenset(DTYPES)
+# torchvision's CPU and CUDA deform_conv2d kernels dispatch on float64, float32 and
+# float16 only (AT_DISPATCH_FLOATING_TYPES_AND_HALF); bfloat16 raises
+# '"deformable_im2col" not implemented for BFloat16'.
+_DEFORM_DTYPES = frozenset({"float64", "float32", "float16"})
+_RANKS = frozenset({1, 2, 3})
+# torch's output_padding check is "smaller than either stride or dilation" (TCONV.5).
+_OUTPUT_PADDING_RULE = "stride_or_dilation"
+
+
+def _import_torch() -> Any:
+    import torch
+
+    return torch
+
+
+# --- conversion between NumPy and torch ------------------------------------------------------
+
+
+def _tensor(a: np.ndarray, device: str) -> torch.Tensor:
+    """`a` as a torch tensor of the same dtype; bfloat16 travels through float32, exactly."""
+    torch = _import_torch()
+    if a.dtype == np.dtype(ml_dtypes.bfloat16):
+        return torch.from_numpy(a.astype(np.float32)).to(device=device, dtype=torch.bfloat16)
+    # A copy: the tensor never aliases the caller's array.
+    return torch.from_numpy(np.array(a, copy=True)).to(device)
+
+
+def _optional_tensor(a: np.ndarray | None, device: str) -> torch.Tensor | None:
+    return None if a is None else _tensor(a, device)
+
+
+def _array(t: torch.Tensor) -> np.ndarray:
+    """A tensor back as NumPy in its own dtype (bfloat16 -> ml_dtypes.bfloat16, exactly)."""
+    torch = _import_torch()
+    t = t.detach().cpu()
+    if t.dtype == torch.bfloat16:
+        return t.to(torch.float32).numpy().astype(ml_dtypes.bfloat16)
+    return np.array(t.numpy(), copy=True)
+
+
+# --- translation of convspec parameters into torch arguments ---------------------------------
+
+
+def _symmetric(padding: Any, api: str) -> tuple[int, ...]:
+    """Explicit (begin, end) pairs as torch's one-value-per-axis padding."""
+    if isinstance(padding, str) or any(b != e for b, e in padding):
+        raise UnsupportedError(f"{api} takes one padding per axis, applied to both sides")
+    return tuple(int(b) for b, _ in padding)
+
+
+def _conv_padding(p: Conv, api: str) -> str | tuple[int, ...]:
+    """Conv padding: 'valid', 'same' (odd pixel at the end, PAD.6) or symmetric pairs."""
+    if p.padding == "valid":
+        return "valid"
+    if p.padding == "same":
+        if p.same_split != "end":
+            raise UnsupportedError(f"{api} padding='same' puts the odd pixel at the end")
+        return "same"
+    return _symmetric(p.padding, api)
+
+
+def _by_rank(names: Mapping[int, str], rank: int) -> str:
+    if rank not in names:
+        raise UnsupportedError(f"no torch API for spatial rank {rank}")
+    return names[rank]
+
+
+def _functional(kind: str, rank: int) -> Callable[..., torch.Tensor]:
+    functional = _import_torch().nn.functional
+    return getattr(functional, _by_rank({1: f"{kind}1d", 2: f"{kind}2d", 3: f"{kind}3d"}, rank))
+
+
+def _module_class(kind: str, rank: int) -> Any:
+    nn = _import_torch().nn
+    return getattr(nn, _by_rank({1: f"{kind}1d", 2: f"{kind}2d", 3: f"{kind}3d"}, rank))
+
+
+# --- the functional surface, and the base of the others --------------------------------------
+
+
+def _with_torchvision(caps: Capabilities) -> Capabilities:
+    """caps, less deform_conv where torchvision (which provides it) does not import.
+
+    torchvision is imported here, when the surface is made, rather than at the first
+    deform_conv call: importing it loads torch._dynamo and triton, and in this
+    environment loading triton after tensorflow crashes the process (an LLVM clash), so
+    it is loaded while the torch surfaces are made, before the TensorFlow ones.
+    """
+    try:
+        import torchvision.ops  # noqa: F401
+    except ImportError:
+        ops = {op: s for op, s in caps.ops.items() if op != DEFORM_CONV}
+        return replace(caps, ops=ops, gradients=caps.gradients - {DEFORM_CONV})
+    return caps
+
+
+class TorchAdapter(Adapter):
+    """torch.nn.functional and torchvision.ops on CPU, contiguous operands, default settings."""
+
+    name = "torch"
+    framework = "torch"
+    capabilities = Capabilities(
+        ops={
+            CONV: OpSupport(
+                ranks=_RANKS,
+                dtypes=_ALL,
+                padding=frozenset({"symmetric", "valid", "same"}),
+                # "padding='same' is not supported for strided convolutions" (F.conv2d docs).
+                strided_same=False,
+            ),
+            CONV_TRANSPOSE: OpSupport(
+                ranks=_RANKS,
+                dtypes=_ALL,
+                padding=frozenset({"symmetric"}),
+                output_padding_rule=_OUTPUT_PADDING_RULE,
+            ),
+            DEFORM_CONV: OpSupport(
+                ranks=frozenset({2}),
+                dtypes=_DEFORM_DTYPES,
+                padding=frozenset({"symmetric"}),
+                mask=True,
+            ),
+            CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
+        },
+        gradients=frozenset({CONV, CONV_TRANSPOSE, DEFORM_CONV}),
+    )
+
+    def __init__(self) -> None:
+        _import_torch()  # ImportError here reports the surface unavailable
+        if DEFORM_CONV in self.capabilities.ops:
+            self.capabilities = _with_torchvision(self.capabilities)
+
+    def version(self) -> str:
+        return str(_import_torch().__version__)
+
+    def describe(self) -> str:
+        return f"{self.name} ({self._settings()})"
+
+    def _settings(self) -> str:
+        """Versions and the global settings that choose CPU code paths, for reports."""
+        torch = _import_torch()
+        parts = [f"torch {torch.__version__}"]
+        with contextlib.suppress(PackageNotFoundError):
+            parts.append(f"torchvision {package_version('torchvision')}")
+        parts += [
+            self.device,
+            f"mkldnn enabled={torch.backends.mkldnn.enabled}",
+            f"mkldnn.conv.fp32_precision={torch.backends.mkldnn.conv.fp32_precision}",
+            f"threads={torch.get_num_threads()}",
+        ]
+        return ", ".join(parts)
+
+    # --- hooks the other surfaces override ---------------------------------------------------
+    def _operand(self, t: torch.Tensor) -> torch.Tensor:
+        """How an input or weight tensor is laid out in memory before the call."""
+        return t
+
+    def _mode(self) -> contextlib.AbstractContextManager[object]:
+        """The execution mode around the call (and around its backward)."""
+        return contextlib.nullcontext()
+
+    # --- the calls, on tensors ---------------------------------------------------------------
+    def _conv(self, x: Any, w: Any, b: Any, p: Conv) -> torch.Tensor:
+        if p.padding_mode != "zeros":
+            raise UnsupportedError("torch.nn.functional.conv*d pads with zeros only")
+        conv = _functional("conv", p.rank)
+        padding = _conv_padding(p, conv.__name__)
+        return conv(self._operand(x), self._operand(w), b, p.stride, padding, p.dilation, p.groups)
+
+    def _conv_transpose(self, x: Any, w: Any, b: Any, p: ConvTranspose) -> torch.Tensor:
+        conv_transpose = _functional("conv_transpose", p.rank)
+        padding = _symmetric(p.padding, conv_transpose.__name__)
+        return conv_transpose(
+            self._operand(x),
+            self._operand(w),
+            b,
+            p.stride,
+            padding,
+            p.output_padding,
+            p.groups,
+            p.dilation,
+        )
+
+    def _deform_conv(
+        self, x: Any, offset: Any, mask: Any, w: Any, b: Any, p: DeformConv
+    ) -> torch.Tensor:
+        from torchvision.ops import deform_conv2d
+
+        padding = _symmetric(p.padding, "torchvision.ops.deform_conv2d")
+        # groups and offset_groups are not arguments: torchvision reads them off the
+        # weight and offset shapes (see `limitation`).
+        return deform_conv2d(
+            self._operand(x),
+            self._operand(offset),
+            self._operand(w),
+            b,
+            stride=p.stride,
+            padding=padding,
+            dilation=p.dilation,
+            mask=None if mask is None else self._operand(mask),
+        )
+
+    def _channel_shuffle(self, x: Any, p: ChannelShuffle) -> torch.Tensor:
+        return _import_torch().nn.functional.channel_shuffle(self._operand(x), p.groups)
+
+    def _forward(self, op: str, t: Mapping[str, Any], p: Params) -> torch.Tensor:
+        if op == CONV and isinstance(p, Conv):
+            return self._conv(t["x"], t["w"], t.get("b"), p)
+        if op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
+            return self._conv_transpose(t["x"], t["w"], t.get("b"), p)
+        if op == DEFORM_CONV and isinstance(p, DeformConv):
+            return self._deform_conv(t["x"], t["offset"], t.get("mask"), t["w"], t.get("b"), p)
+        if op == CHANNEL_SHUFFLE and isinstance(p, ChannelShuffle):
+            return self._channel_shuffle(t["x"], p)
+        raise UnsupportedError(f"{self.name} has no {op} taking {type(p).__name__}")
+
+    def _run(self, op: str, arrays: Mapping[str, np.ndarray | None], p: Params) -> np.ndarray:
+        self._check_declared(op)
+        tensors = {k: _optional_tensor(a, self.device) for k, a in arrays.items()}
+        torch = _import_torch()
+        with self._mode(), torch.no_grad():
+            return _array(self._forward(op, tensors, p))
+
+    def _check_declared(self, op: str) -> None:
+        if self.support(op) is None:
+            raise UnsupportedError(f"{self.name} does not declare {op}")
+
+    # --- the adapter contract ----------------------------------------------------------------
+    def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np.ndarray:
+        return self._run(CONV, {"x": x, "w": w, "b": b}, p)
+
+    def conv_transpose(
+        self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: ConvTranspose
+    ) -> np.ndarray:
+        return self._run(CONV_TRANSPOSE, {"x": x, "w": w, "b": b}, p)
+
+    def deform_conv(
+        self,
+        x: np.ndarray,
+        offset: np.ndarray,
+        mask: np.ndarray | None,
+        w: np.ndarray,
+        b: np.ndarray | None,
+        p: DeformConv,
+    ) -> np.ndarray:
+        arrays = {"x": x, "offset": offset, "mask": mask, "w": w, "b": b}
+        return self._run(DEFORM_CONV, arrays, p)
+
+    def channel_shuffle(self, x: np.ndarray, p: ChannelShuffle) -> np.ndarray:
+        return self._run(CHANNEL_SHUFFLE, {"x": x}, p)
+
+    def vjp(
+        self,
+        op: str,
+        arrays: Mapping[str, np.ndarray | None],
+        p: Params,
+        cotangent: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """torch.autograd.grad of sum(op(**arrays) * cotangent), in this surface's mode."""
+        if op not in self.capabilities.gradients:
+            raise UnsupportedError(f"{self.name} declares no gradient of {op}")
+        torch = _import_torch()
+        leaves = {
+            k: _tensor(a, self.device).requires_grad_() for k, a in arrays.items() if a is not None
+        }
+        tensors = {k: leaves.get(k) for k in arrays}
+        with self._mode():
+            y = self._forward(op, tensors, p)
+            grads = torch.autograd.grad(
+                y, list(leaves.values()), grad_outputs=_tensor(cotangent, self.device)
+            )
+        return {k: _array(g) for k, g in zip(leaves, grads, strict=True)}
+
+    def limitation(self, op: str, p: Params, shapes: Mapping[str, Any], dtype: str) -> str | None:
+        if op == DEFORM_CONV and isinstance(p, DeformConv):
+            return _deform_groups_limitation(p, shapes)
+        return None
+
+    # --- repro scripts (suites/repro.py) -----------------------------------------------------
+    # Source of `_layout(t)`, applied where `_operand` is, and of the context of the call:
+    # the scripts must take the code path that this surface takes.
+    _REPRO_LAYOUT = "def _layout(t):\n    return t\n"
+    _REPRO_MODE = "torch.no_grad()"
+
+    def repro_source(self, op: str, p: Params, dtype: str) -> str | None:
+        if self.support(op) is None:
+            return None
+        try:
+            statements = self._repro_call(op, p)
+        except UnsupportedError:
+            return None
+        body = "\n".join(f"        {line}" for line in statements.splitlines())
+        return _REPRO_TEMPLATE.format(
+            imports="import torchvision.ops\n" if op == DEFORM_CONV else "",
+            device=self.device,
+            dtype=dtype,
+            layout=self._REPRO_LAYOUT,
+            mode=self._REPRO_MODE,
+            body=body,
+        )
+
+    def _repro_call(self, op: str, p: Params) -> str:
+        """Statements that set `y` from the laid-out tensors, as `_forward` does."""
+        if op == CONV and isinstance(p, Conv):
+            if p.padding_mode != "zeros":
+                raise UnsupportedError("torch.nn.functional.conv*d pads with zeros only")
+            name = _by_rank({1: "conv1d", 2: "conv2d", 3: "conv3d"}, p.rank)
+            return (
+                f"y = F.{name}(x, w, b, stride={p.stride!r}, "
+                f"padding={_conv_padding(p, name)!r}, dilation={p.dilation!r}, "
+                f"groups={p.groups!r})"
+            )
+        if op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
+            name = _by_rank(
+                {1: "conv_transpose1d", 2: "conv_transpose2d", 3: "conv_transpose3d"}, p.rank
+            )
+            return (
+                f"y = F.{name}(x, w, b, stride={p.stride!r}, "
+                f"padding={_symmetric(p.padding, name)!r}, "
+                f"output_padding={p.output_padding!r}, groups={p.groups!r}, "
+                f"dilation={p.dilation!r})"
+            )
+        if op == DEFORM_CONV and isinstance(p, DeformConv):
+            padding = _symmetric(p.padding, "deform_conv2d")
+            return (
+                f"y = torchvision.ops.deform_conv2d(x, offset, w, b, stride={p.stride!r}, "
+                f"padding={padding!r}, dilation={p.dilation!r}, mask=mask)"
+            )
+        if op == CHANNEL_SHUFFLE and isinstance(p, ChannelShuffle):
+            return f"y = F.channel_shuffle(x, {p.groups!r})"
+        raise UnsupportedError(f"{self.name} has no {op} taking {type(p).__name__}")
+
+
+_REPRO_TEMPLATE = """\
+import numpy as np
+import torch
+import torch.nn.functional as F
+{imports}
+DEVICE = {device!r}
+DTYPE = torch.{dtype}
+
+
+def _tensor(a):
+    if a is None:
+        return None
+    # The values are exactly representable in DTYPE: the conversion is exact.
+    return torch.from_numpy(np.asarray(a, dtype=np.float64)).to(device=DEVICE, dtype=DTYPE)
+
+
+{layout}
+
+def call(x=None, w=None, b=None, offset=None, mask=None):
+    x, w, b, offset, mask = (_tensor(a) for a in (x, w, b, offset, mask))
+    x, w, offset, mask = (None if t is None else _layout(t) for t in (x, w, offset, mask))
+    with {mode}:
+{body}
+    return y.to(torch.float64).cpu().numpy()
+"""
+
+
+def _deform_groups_limitation(p: DeformConv, shapes: Mapping[str, Any]) -> str | None:
+    """torchvision.ops.deform_conv2d has no groups/offset_groups arguments.
+
+    Its documentation gives the weight as (out_channels, in_channels // groups, kh, kw) and
+    the offset as (N, 2 * offset_groups * kh * kw, H_out, W_out), and it computes
+    groups = in_channels // weight.shape[1] and offset_groups = offset.shape[1] // (2*kh*kw),
+    rejecting shapes that do not divide. Where the shapes divide but imply other counts than
+    p asks for, p cannot be expressed.
+    """
+    x, w, offset = shapes.get("x"), shapes.get("w"), shapes.get("offset")
+    if not (x and w and offset) or len(x) < 2 or len(w) < 4 or len(offset) < 2:
+        return None
+    if w[1] > 0 and x[1] % w[1] == 0 and x[1] // w[1] != p.groups:
+        return (
+            "torchvision.ops.deform_conv2d takes no groups argument: it uses "
+            f"in_channels // weight.shape[1] = {x[1] // w[1]}, not groups={p.groups}"
+        )
+    taps = 2 * w[2] * w[3]
+    if taps > 0 and offset[1] % taps == 0 and offset[1] // taps != p.offset_groups:
+        return (
+            "torchvision.ops.deform_conv2d takes no offset_groups argument: it uses "
+            f"offset.shape[1] // (2*kh*kw) = {offset[1] // taps}, "
+            f"not offset_groups={p.offset_groups}"
+        )
+    return None
+
+
+# --- torch.nn modules --------------------------------------------------------------------------
+
+
+class TorchModuleAdapter(TorchAdapter):
+    """nn.ConvNd / nn.ConvTransposeNd / nn.ChannelShuffle, called with the drawn parameters.
+
+    Modules are built on the meta device (no random initialisation to throw away) and
+    called through torch.func.functional_call with the drawn weight and bias, so autograd
+    reaches them and a weight or bias of another shape than the module's reaches torch's
+    own checks, where copying it into the module's parameters would broadcast it. The
+    module's channel counts come from the weight, as a user sizes a module to its weights;
+    a mismatched input then meets the module's own check.
+    """
+
+    name = "torch.module"
+    capabilities = Capabilities(
+        ops={
+            CONV: OpSupport(
+                ranks=_RANKS,
+                dtypes=_ALL,
+                padding=frozenset({"symmetric", "valid", "same"}),
+                padding_modes=frozenset({"zeros", "reflect", "replicate", "circular"}),
+                # "padding='same' is not supported for strided convolutions" (nn.Conv2d).
+                strided_same=False,
+            ),
+            CONV_TRANSPOSE: OpSupport(
+                ranks=_RANKS,
+                dtypes=_ALL,
+                padding=frozenset({"symmetric"}),
+                output_padding_rule=_OUTPUT_PADDING_RULE,
+            ),
+            CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
+        },
+        gradients=frozenset({CONV, CONV_TRANSPOSE}),
+    )
+
+    def _call(self, module: Any, x: Any, w: Any, b: Any) -> torch.Tensor:
+        from torch.func import functional_call
+
+        return functional_call(module, {"weight": w, "bias": b}, (x,))
+
+    def _conv(self, x: Any, w: Any, b: Any, p: Conv) -> torch.Tensor:
+        cls = _module_class("Conv", p.rank)
+        module = cls(
+            in_channels=w.shape[1] * p.groups,
+            out_channels=w.shape[0],
+            kernel_size=tuple(w.shape[2:]),
+            stride=p.stride,
+            padding=_conv_padding(p, cls.__name__),
+            dilation=p.dilation,
+            groups=p.groups,
+            bias=b is not None,
+            padding_mode=p.padding_mode,
+            device="meta",
+            dtype=x.dtype,
+        )
+        return self._call(module, x, w, b)
+
+    def _conv_transpose(self, x: Any, w: Any, b: Any, p: ConvTranspose) -> torch.Tensor:
+        cls = _module_class("ConvTranspose", p.rank)
+        module = cls(
+            in_channels=w.shape[0],
+            out_channels=w.shape[1] * p.groups,
+            kernel_size=tuple(w.shape[2:]),
+            stride=p.stride,
+            padding=_symmetric(p.padding, cls.__name__),
+            output_padding=p.output_padding,
+            groups=p.groups,
+            bias=b is not None,
+            dilation=p.dilation,
+            device="meta",
+            dtype=x.dtype,
+        )
+        return self._call(module, x, w, b)
+
+    def _channel_shuffle(self, x: Any, p: ChannelShuffle) -> torch.Tensor:
+        return _import_torch().nn.ChannelShuffle(p.groups)(x)
+
+    def _repro_call(self, op: str, p: Params) -> str:
+        if op == CONV and isinstance(p, Conv):
+            name = _by_rank({1: "Conv1d", 2: "Conv2d", 3: "Conv3d"}, p.rank)
+            module = (
+                f"torch.nn.{name}(w.shape[1] * {p.groups!r}, w.shape[0], tuple(w.shape[2:]), "
+                f"stride={p.stride!r}, padding={_conv_padding(p, name)!r}, "
+                f"dilation={p.dilation!r}, groups={p.groups!r}, bias=b is not None, "
+                f"padding_mode={p.padding_mode!r}, device='meta', dtype=x.dtype)"
+            )
+        elif op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
+            names = {1: "ConvTranspose1d", 2: "ConvTranspose2d", 3: "ConvTranspose3d"}
+            name = _by_rank(names, p.rank)
+            module = (
+                f"torch.nn.{name}(w.shape[0], w.shape[1] * {p.groups!r}, tuple(w.shape[2:]), "
+                f"stride={p.stride!r}, padding={_symmetric(p.padding, name)!r}, "
+                f"output_padding={p.output_padding!r}, groups={p.groups!r}, "
+                f"bias=b is not None, dilation={p.dilation!r}, device='meta', dtype=x.dtype)"
+            )
+        elif op == CHANNEL_SHUFFLE and isinstance(p, ChannelShuffle):
+            return f"y = torch.nn.ChannelShuffle({p.groups!r})(x)"
+        else:
+            raise UnsupportedError(f"{self.name} has no {op} taking {type(p).__name__}")
+        return (
+            f"module = {module}\n"
+            "y = torch.func.functional_call(module, {'weight': w, 'bias': b}, (x,))"
+        )
+
+
+# --- execution modes of the functional calls ---------------------------------------------------
+
+
+class TorchChannelsLastAdapter(TorchAdapter):
+    """Operands in channels_last (4-D) / channels_last_3d (5-D) memory format."""
+
+    name = "torch.channels_last"
+    capabilities = Capabilities(
+        ops={
+            CONV: OpSupport(
+                ranks=frozenset({2, 3}),
+                dtypes=_ALL,
+                padding=frozenset({"symmetric", "valid", "same"}),
+                strided_same=False,
+            ),
+            CONV_TRANSPOSE: OpSupport(
+                ranks=frozenset({2, 3}),
+                dtypes=_ALL,
+                padding=frozenset({"symmetric"}),
+                output_padding_rule=_OUTPUT_PADDING_RULE,
+            ),
+            # channel_shuffle has its own channels-last CPU kernel.
+            CHANNEL_SHUFFLE: OpSupport(ranks=frozenset({2, 3}), dtypes=_ALL),
+        },
+        gradients=frozenset({CONV, CONV_TRANSPOSE}),
+    )
+
+    def _operand(self, t: torch.Tensor) -> torch.Tensor:
+        torch = _import_torch()
+        formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+        if t.dim() not in formats:
+            return t  # a malformed operand: torch's own checks report it
+        return t.contiguous(memory_format=formats[t.dim()])
+
+    _REPRO_LAYOUT = (
+        "def _layout(t):\n"
+        "    formats = {4: torch.channels_last, 5: torch.channels_last_3d}\n"
+        "    return t.contiguous(memory_format=formats[t.dim()]) if t.dim() in formats else t\n"
+    )
+
+
+class TorchChannelsLastProxy(ProxyAdapter):
+    """torch.channels_last, run in a child process.
+
+    On CPUs with AVX512-BF16, oneDNN's brgemm convolution (brg_conv_fwd:avx512_core_bf16),
+    which bfloat16 channels_last operands reach, segfaults on some small valid shapes and
+    corrupts memory on others (later, unrelated calls then crash), so this surface runs
+    where a crash is a BackendCrash of this surface, not the end of the run.
+    """
+
+    name = "torch.channels_last"
+    framework = "torch"
+
+    def __init__(self) -> None:
+        if importlib.util.find_spec("torch") is None:
+            raise ImportError("No module named 'torch'")
+        # wait=False: the child imports torch while this process goes on.
+        super().__init__("adapters.torch_backend:TorchChannelsLastAdapter", wait=False)
+
+
+class TorchNonContiguousAdapter(TorchAdapter):
+    """Operands that are strided views (every stride doubled) with the same values."""
+
+    name = "torch.noncontig"
+    capabilities = Capabilities(
+        ops={
+            CONV: OpSupport(
+                ranks=_RANKS,
+                dtypes=_ALL,
+                padding=frozenset({"symmetric", "valid", "same"}),
+                strided_same=False,
+            ),
+            CONV_TRANSPOSE: OpSupport(
+                ranks=_RANKS,
+                dtypes=_ALL,
+                padding=frozenset({"symmetric"}),
+                output_padding_rule=_OUTPUT_PADDING_RULE,
+            ),
+            CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
+        },
+        gradients=frozenset({CONV, CONV_TRANSPOSE}),
+    )
+
+    def _operand(self, t: torch.Tensor) -> torch.Tensor:
+        # Two copies interleaved in a tensor twice the size, then every other element:
+        # a view whose strides are all doubled (differentiable, values unchanged).
+        torch = _import_torch()
+        return torch.stack((t, t), dim=-1)[..., 0]
+
+    _REPRO_LAYOUT = "def _layout(t):\n    return torch.stack((t, t), dim=-1)[..., 0]\n"
+
+
+class TorchMkldnnOffAdapter(TorchAdapter):
+    """The functional calls with oneDNN disabled: the slow (im2col) kernels and NNPACK."""
+
+    name = "torch.mkldnn_off"
+    capabilities = Capabilities(
+        ops={
+            CONV: OpSupport(
+                ranks=_RANKS,
+                dtypes=_ALL,
+                padding=frozenset({"symmetric", "valid", "same"}),
+                strided_same=False,
+                # NNPACK (Winograd/FFT) runs float32 1-D/2-D forward convolutions with
+                # batch >= 16 once oneDNN is off: see the module docstring.
+                exact=False,
+            ),
+            CONV_TRANSPOSE: OpSupport(
+                ranks=_RANKS,
+                dtypes=_ALL,
+                padding=frozenset({"symmetric"}),
+                output_padding_rule=_OUTPUT_PADDING_RULE,
+            ),
+        },
+        gradients=frozenset({CONV, CONV_TRANSPOSE}),
+    )
+
+    @contextlib.contextmanager
+    def _mode(self) -> Iterator[None]:
+        torch = _import_torch()
+        # Only `enabled` changes: flags() would otherwise also set oneDNN's TF32 and
+        # fp32_precision settings to its defaults.
+        with torch.backends.mkldnn.flags(
+            enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None
+        ):
+            yield
+
+    _REPRO_MODE = (
+        "torch.no_grad(), torch.backends.mkldnn.flags(\n"
+        "        enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None\n"
+        "    )"
+    )
+
+
+class TorchCudaAdapter(TorchAdapter):
+    """The functional surface on the first CUDA device, with torch's default TF32 settings."""
+
+    name = "torch.cuda"
+    capabilities = Capabilities(
+        ops={
+            CONV: OpSupport(
+                ranks=_RANKS,
+                dtypes=_ALL,
+                padding=frozenset({"symmetric", "valid", "same"}),
+                strided_same=False,
+                # cuDNN may pick Winograd/FFT algorithms, and TF32 for float32.
+                exact=False,
+            ),
+            CONV_TRANSPOSE: OpSupport(
+                ranks=_RANKS,
+                dtypes=_ALL,
+                padding=frozenset({"symmetric"}),
+                exact=False,
+                output_padding_rule=_OUTPUT_PADDING_RULE,
+            ),
+            DEFORM_CONV: OpSupport(
+                ranks=frozenset({2}),
+                dtypes=_DEFORM_DTYPES,
+                padding=frozenset({"symmetric"}),
+                mask=True,
+            ),
+            CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
+        },
+        device="cuda:0",
+        gradients=frozenset({CONV, CONV_TRANSPOSE, DEFORM_CONV}),
+    )
+
+    def __init__(self) -> None:
+        if not _import_torch().cuda.is_available():
+            raise ImportError("CUDA not available")
+        super().__init__()
+
+    def _settings(self) -> str:
+        # TF32 is left at torch's defaults on purpose: a TF32 discrepancy is a finding.
+        torch = _import_torch()
+        return ", ".join(
+            (
+                super()._settings(),
+                torch.cuda.get_device_name(0),
+                f"cudnn {torch.backends.cudnn.version()}",
+                f"cudnn.allow_tf32={torch.backends.cudnn.allow_tf32}",
+                f"cudnn.conv.fp32_precision={torch.backends.cudnn.conv.fp32_precision}",
+                f"cuda.matmul.allow_tf32={torch.backends.cuda.matmul.allow_tf32}",
+            )
+        )
+
+
+SURFACES: dict[str, Callable[[], Adapter]] = {
+    "torch": TorchAdapter,
+    "torch.module": TorchModuleAdapter,
+    "torch.channels_last": TorchChannelsLastProxy,
+    "torch.noncontig": TorchNonContiguousAdapter,
+    "torch.mkldnn_off": TorchMkldnnOffAdapter,
+    "torch.cuda": TorchCudaAdapter,
+}

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from adapters.base import CONV, CONV_TRANSPOSE, DEFORM_CONV, Adapter
+from adapters.base import CONV, CONV_TRANSPOSE, DEFORM_CONV, DEPTHWISE_CONV, Adapter
 from reference import gradients
+from reference.numerics import exact_value_range
 from reference.params import Conv, ConvTranspose, DeformConv, Params
 from reference.sizes import conv_output_shape
 from suites.oracle import LOOP_LIMIT, Expectation, macs
@@ -23,6 +24,8 @@ Arrays = Mapping[str, np.ndarray | None]
 # The clause each gradient's values are checked against.
 CLAUSES = {
     CONV: {"x": "GRAD.3", "w": "GRAD.5", "b": "GRAD.2"},
+    # A dedicated depthwise API computes CONV.2 with groups = C_in (GRP.2).
+    DEPTHWISE_CONV: {"x": "GRAD.3", "w": "GRAD.5", "b": "GRAD.2"},
     CONV_TRANSPOSE: {"x": "GRAD.6", "w": "GRAD.7", "b": "GRAD.2"},
     DEFORM_CONV: {
         "x": "GRAD.10",
@@ -52,7 +55,7 @@ def expect(op: str, arrays: Arrays, p: Params, cotangent: np.ndarray) -> dict[st
     g = np.asarray(cotangent, dtype=np.float64)
     x, w, b = _f64(arrays["x"]), _f64(arrays["w"]), _f64(arrays.get("b"))
     assert x is not None and w is not None
-    if op == CONV and isinstance(p, Conv):
+    if op in (CONV, DEPTHWISE_CONV) and isinstance(p, Conv):
         small = macs(conv_output_shape(x.shape, w.shape, p), w.shape) <= LOOP_LIMIT
         values = (gradients.conv_vjp if small else gradients.conv_vjp_fast)(x, w, b, p, g)
         magnitude = gradients.conv_vjp_fast(np.abs(x), np.abs(w), _abs(b), p, np.abs(g))
@@ -88,18 +91,18 @@ def exact_range(setup: Setup) -> int:
     shapes, p, bias = setup.shapes, setup.params, setup.shapes.get("b") is not None
     x, w = shapes["x"], shapes["w"]
     assert x is not None and w is not None
-    if setup.op == CONV and isinstance(p, Conv):
+    if setup.op in (CONV, DEPTHWISE_CONV) and isinstance(p, Conv):
         terms = gradients.conv_gradient_terms(x, w, p, bias)
-        return gradients.exact_range(max(terms.values()), setup.dtype)
+        return exact_value_range(max(terms.values()), setup.dtype)
     if setup.op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
         terms = gradients.conv_transpose_gradient_terms(x, w, p, bias)
-        return gradients.exact_range(max(terms.values()), setup.dtype)
+        return exact_value_range(max(terms.values()), setup.dtype)
     if setup.op == DEFORM_CONV and isinstance(p, DeformConv):
         offset = shapes["offset"]
         assert offset is not None
         longest = gradients.deform_conv_gradient_terms_bound(x, w, offset[2:], p)
         factors = 4 if shapes.get("mask") is not None else 3
-        return gradients.exact_range(longest, setup.dtype, factors, DEFORM_SCALE)
+        return exact_value_range(DEFORM_SCALE * longest, setup.dtype, factors)
     raise KeyError(f"no gradient oracle for {setup.op}")
 
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.base import CONV, CONV_TRANSPOSE, DEFORM_CONV, Adapter, OpSupport
+from adapters.base import CONV, CONV_TRANSPOSE, DEFORM_CONV, DEPTHWISE_CONV, Adapter, OpSupport
 from reference import deformable
 from reference.numerics import PRECISION, numpy_dtype
 from reference.params import DeformConv
@@ -101,7 +101,9 @@ def call_vjp(adapter: Adapter, example: Example, cotangent: np.ndarray) -> Mappi
 def check_gradients(adapter: Adapter, example: Example, cotangent: np.ndarray) -> None:
     """GRAD.1 (one gradient per operand, its shape and dtype) and GRAD.13 (values)."""
     setup = example.setup
-    limitation = adapter.limitation(setup.op, setup.params, setup.shapes, setup.dtype)
+    limitation = adapter.limitation(
+        setup.op, setup.params, setup.shapes, setup.dtype
+    ) or adapter.gradient_limitation(setup.op, setup.params, setup.shapes, setup.dtype)
     if limitation is not None:
         outcomes.record_limited(limitation)
         return
@@ -174,6 +176,17 @@ def test_conv_gradients_fold_the_padding(backend, data) -> None:
 def test_conv_gradients_grouped(backend, data) -> None:
     support = require_gradients(backend, CONV, groups=True)
     setup = data.draw(strategies.conv_setups(support, grouped=True), label="setup")
+    check_gradients(backend, *draw_example(data, setup))
+
+
+@pytest.mark.clauses("GRAD.3", "GRAD.5", "GRP.2")
+@given(data=st.data())
+def test_depthwise_api_gradients(backend, data) -> None:
+    """The dedicated depthwise API (GRP.2): the gradients of CONV.2 with groups = C_in."""
+    support = require_gradients(backend, DEPTHWISE_CONV)
+    setup = data.draw(
+        strategies.conv_setups(support, op=DEPTHWISE_CONV, depthwise=True), label="setup"
+    )
     check_gradients(backend, *draw_example(data, setup))
 
 

@@ -25,16 +25,16 @@ _COMMON = {
     "suppress_health_check": [HealthCheck.too_slow],
     "phases": _PHASES,
 }
-settings.register_profile("dev", max_examples=25, **_COMMON)
+settings.register_profile("dev", max_examples=10, **_COMMON)
 settings.register_profile(
     "ci",
-    max_examples=40,
+    max_examples=20,
     derandomize=True,
     database=None,
     print_blob=True,
     **_COMMON,
 )
-settings.register_profile("thorough", max_examples=400, print_blob=True, **_COMMON)
+settings.register_profile("thorough", max_examples=200, print_blob=True, **_COMMON)
 # A profile for the mutation benchmark: stop at the first failure, no shrinking cost beyond need.
 settings.register_profile(
     "mutants",

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from adapters.base import Adapter
+from adapters.subprocess_proxy import BackendCrash, BackendTimeout
 from reference.numerics import error_bound
 from reference.params import as_dict
 from spec.clauses import cite
@@ -77,6 +78,9 @@ def call_backend(
             example,
             f"the adapter declares {example.setup.op} but raised NotImplementedError({exc})",
         )
+        return None
+    except (BackendCrash, BackendTimeout) as exc:
+        fail("ERR.3", adapter, example, f"the backend process died or hung on a valid configuration: {exc}")
         return None
     except Exception as exc:  # noqa: BLE001 - any exception on a valid input is the finding
         fail(clause, adapter, example, f"raised {type(exc).__name__} on a valid configuration: {exc}")

@@ -1,0 +1,143 @@
+"""Crash-safe backend calls for the error suite (spec ERR.3, ERR.14).
+
+`isolated(adapter)` is the same surface running in a persistent child process
+(adapters.subprocess_proxy.ProxyAdapter), one per surface per test process (so one
+per pytest-xdist worker), reused across examples and restarted by the proxy after a
+crash. `expect_rejection` calls an invalid configuration there and turns each outcome
+into the verdict of ERR.2 and ERR.3: an exception is conformant; a returned array, a
+dead child or a call past the time limit is a failure naming the configuration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from adapters import registry
+from adapters.base import Adapter
+from adapters.subprocess_proxy import BackendCrash, BackendTimeout, ProxyAdapter
+from reference.params import Params
+from suites import known_issues, oracle, outcomes
+from suites.strategies import Example
+from suites.verdict import Nonconformance
+
+# ERR.3: seconds a call may take before it counts as a hang. Generous: a first call may
+# compile or load kernels, and every configuration the suite builds is small.
+CALL_TIMEOUT = 60.0
+
+_proxies: dict[tuple[str, float], ProxyAdapter] = {}
+
+
+def target(adapter: Adapter) -> str:
+    """What the child builds: the registry name of a registered surface, else module:Class."""
+    cls = type(adapter)
+    factories = registry.builtin_factories()
+    # A broken entry point must not hide a builtin surface.
+    with contextlib.suppress(Exception):
+        factories.update(registry.entry_point_factories())
+    if factories.get(adapter.name) is cls:
+        return adapter.name
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def isolated(adapter: Adapter, timeout: float = CALL_TIMEOUT) -> Adapter:
+    """`adapter`'s surface in a child process of this process (started once, then reused)."""
+    if isinstance(adapter, ProxyAdapter):
+        return adapter  # already in a child of its own
+    key = (target(adapter), timeout)
+    proxy = _proxies.get(key)
+    if proxy is None:
+        proxy = ProxyAdapter(key[0], timeout=timeout, name=adapter.name)
+        _proxies[key] = proxy
+    return proxy
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one isolated call did: returned `result`, or raised `error`."""
+
+    result: object = None
+    error: Exception | None = None
+
+
+def call(
+    adapter: Adapter,
+    op: str,
+    arrays: Mapping[str, np.ndarray | None],
+    params: Params,
+    timeout: float = CALL_TIMEOUT,
+) -> Outcome:
+    proxy = isolated(adapter, timeout)  # outside the try: a child that cannot start is no outcome
+    try:
+        return Outcome(result=oracle.run(proxy, op, arrays, params))
+    except Exception as exc:
+        return Outcome(error=exc)
+
+
+def report(clause: str, adapter: Adapter, example: Example, detail: str) -> None:
+    """verdict.fail without a repro script (a script needs reference values; an invalid
+    configuration has none): a known-issue entry records it, else a Nonconformance."""
+    issue = known_issues.match(adapter, example.setup, clause)
+    if issue is not None:
+        outcomes.record_known(issue)
+        return
+    raise Nonconformance(clause, adapter, example, detail)
+
+
+def describe_result(result: object) -> str:
+    if isinstance(result, np.ndarray):
+        return f"an array of shape {result.shape} and dtype {result.dtype}"
+    return f"a {type(result).__name__} ({result!r:.80})"
+
+
+def crash_detail(error: BackendCrash | BackendTimeout, what: str) -> str:
+    """ERR.3's message: what died or hung, on which call, and the child's last words."""
+    if isinstance(error, BackendTimeout):
+        how = f"neither raised nor returned within {error.timeout:g} s (its process was killed)"
+    else:
+        signal = f"signal {error.signal}" if error.signal else f"exit code {error.returncode}"
+        how = f"process died ({signal})"
+    lines = [f"ERR.3:    the backend {how} on {what}", f"call:     {error.call}"]
+    tail = getattr(error, "stderr_tail", "")
+    if tail:
+        lines.append("stderr:   " + tail.replace("\n", "\n          "))
+    return "\n".join(lines)
+
+
+def limited(adapter: Adapter, example: Example) -> bool:
+    """True (recorded) when the adapter names a documented limit for this configuration."""
+    setup = example.setup
+    try:
+        reason = adapter.limitation(setup.op, setup.params, setup.shapes, setup.dtype)
+    except Exception:
+        reason = None
+    if reason is not None:
+        outcomes.record_limited(reason)
+        return True
+    return False
+
+
+def expect_rejection(
+    adapter: Adapter, example: Example, clause: str, description: str, timeout: float = CALL_TIMEOUT
+) -> None:
+    """ERR.2/ERR.3: the backend must raise for this invalid configuration, in time, alive."""
+    if limited(adapter, example):
+        return
+    setup = example.setup
+    outcome = call(adapter, setup.op, example.arrays, setup.params, timeout)
+    what = f"an invalid configuration ({clause}: {description})"
+    if isinstance(outcome.error, BackendCrash | BackendTimeout):
+        report("ERR.3", adapter, example, crash_detail(outcome.error, what))
+    elif outcome.error is None:
+        report(
+            clause,
+            adapter,
+            example,
+            f"ERR.2:    the backend silently accepted {what}: it returned "
+            f"{describe_result(outcome.result)} instead of raising (called in a child process)",
+        )
+    else:
+        outcomes.record_example(0.0)

@@ -1,0 +1,304 @@
+"""ERR: invalid configurations raise (no result, no crash, no hang); valid edge cases compute.
+
+Every backend call here runs in a child process (suites/isolation.py), so a backend
+that segfaults or aborts fails one example and the run goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.base import (
+    CHANNEL_SHUFFLE,
+    CONV,
+    CONV_TRANSPOSE,
+    DEFORM_CONV,
+    DEPTHWISE_CONV,
+    SEPARABLE_CONV,
+    OpSupport,
+)
+from adapters.subprocess_proxy import BackendCrash, BackendTimeout
+from reference.params import Conv, ConvTranspose
+from reference.sizes import effective_kernel, resolve_padding
+from reference.transposed import output_padding_limit
+from suites import invalid, isolation, oracle, outcomes, strategies
+from suites.strategies import Setup
+from suites.support import require
+from suites.verdict import check_dtype, check_example, check_shape, check_values
+
+# The ERR table that lists each operation's violations.
+TABLE = {
+    CONV: "ERR.4",
+    DEPTHWISE_CONV: "ERR.5",
+    SEPARABLE_CONV: "ERR.5",
+    CONV_TRANSPOSE: "ERR.6",
+    DEFORM_CONV: "ERR.7",
+    CHANNEL_SHUFFLE: "ERR.8",
+}
+
+
+def _extra(kind: invalid.Kind) -> tuple[str, ...]:
+    return ("ERR.11",) if kind.name == "input_missing_batch" else ()
+
+
+def _violations() -> list[object]:
+    return [
+        pytest.param(
+            op,
+            kind.name,
+            marks=pytest.mark.clauses(
+                "ERR.1", "ERR.2", "ERR.3", TABLE[op], kind.clause, *_extra(kind)
+            ),
+            id=f"{op}-{kind.name}",
+        )
+        for op, kinds in invalid.KINDS.items()
+        for kind in kinds
+    ]
+
+
+@pytest.mark.parametrize(("op", "kind"), _violations())
+@given(data=st.data())
+def test_invalid_configuration_raises(backend, op, kind, data) -> None:
+    """One violation of one clause: the backend must raise, not return, crash or hang."""
+    support = require(backend, op)
+    reason = invalid.kind(op, kind).unsupported(op, support)
+    if reason is not None:
+        outcomes.unsupported(f"{backend.name} {op}: violation {kind} is not drawn: {reason}")
+    case = data.draw(invalid.invalid_setups(support, op, kind), label="invalid")
+    example = invalid.operands(case.setup)
+    isolation.expect_rejection(backend, example, case.clause, case.description)
+
+
+# --- ERR.9: negative zero padding where the backend does not declare it ---------------------
+
+
+@pytest.mark.clauses("ERR.9", "ERR.3", "PAD.3", "NUM.3", "NUM.5")
+@given(data=st.data())
+def test_undeclared_negative_padding_raises_or_crops(backend, data) -> None:
+    """Documented rejection, or PAD.3's cropping computed correctly: nothing else."""
+    support = require(backend, CONV)
+    if "negative" in support.padding:
+        outcomes.unsupported(f"{backend.name} declares negative padding: the PAD suite tests it")
+    if "zeros" not in support.padding_modes or not support.padding & set(invalid.EXPLICIT):
+        outcomes.unsupported(f"{backend.name} conv declares no explicit zero padding")
+    setup = data.draw(invalid.negative_zero_padding(support), label="setup")
+    example = data.draw(strategies.operands(setup), label="operands")
+    if isolation.limited(backend, example):
+        return
+    outcome = isolation.call(backend, CONV, example.arrays, setup.params)
+    if isinstance(outcome.error, BackendCrash | BackendTimeout):
+        what = "a valid configuration with negative zero padding (ERR.9)"
+        isolation.report("ERR.3", backend, example, isolation.crash_detail(outcome.error, what))
+        return
+    if outcome.error is not None:
+        outcomes.record_example(0.0)  # rejected, as documented
+        return
+    expected = oracle.expect(CONV, example.arrays, setup.params)
+    got = outcome.result
+    if not isinstance(got, type(expected.values)):
+        isolation.report(
+            "ERR.9", backend, example, f"returned {isolation.describe_result(got)}, not an array"
+        )
+        return
+    check_shape(backend, example, got, expected.values.shape, "ERR.9")
+    if got.shape == expected.values.shape:
+        check_dtype(backend, example, got)
+        check_values(backend, example, got, expected, "ERR.9")
+
+
+# --- ERR.12, ERR.13: valid edge cases -------------------------------------------------------
+
+# Forms whose pads do not depend on the input size, so that sizes can be chosen freely.
+_SIZE_FREE_FORMS = ("symmetric", "asymmetric", "valid", "negative")
+
+
+def _forms_or_skip(support: OpSupport, op: str) -> tuple[str, ...]:
+    forms = tuple(f for f in _SIZE_FREE_FORMS if f in support.padding)
+    if not forms:
+        outcomes.unsupported(f"{op} declares no padding form of fixed size {_SIZE_FREE_FORMS}")
+    return forms
+
+
+def _axes(draw: st.DrawFn, rank: int) -> list[int]:
+    chosen = draw(st.sets(st.integers(0, rank - 1), min_size=1), label="edge_axes")
+    return sorted(chosen)
+
+
+def _mode_minimum(begin: int, end: int, mode: str) -> int:
+    """The smallest input length PAD.9/PAD.11 allow for these pads."""
+    if mode == "reflect":
+        return max(begin, end) + 1
+    if mode == "circular":
+        return max(begin, end, 1)
+    return 1
+
+
+def _batch_zero(setup: Setup) -> Setup:
+    """The same configuration with N = 0 in every batched operand (x, offset, mask)."""
+    shapes = {
+        name: (0, *shape[1:]) if shape is not None and name in ("x", "offset", "mask") else shape
+        for name, shape in setup.shapes.items()
+    }
+    return replace(setup, shapes=shapes)
+
+
+@st.composite
+def conv_edges(draw: st.DrawFn, support: OpSupport, edge: str) -> Setup:
+    """A valid convolution at an edge of ERR.12 along some axes."""
+    if edge == "empty_batch":
+        return _batch_zero(draw(strategies.conv_setups(support), label="setup"))
+    forms = _forms_or_skip(support, CONV)
+    base = draw(strategies.conv_setups(support, forms=forms), label="base")
+    p = base.params
+    assert isinstance(p, Conv)
+    x, w = list(base.shapes["x"] or ()), list(base.shapes["w"] or ())
+    pads = resolve_padding(p, x[2:], w[2:])
+    stride, dilation = list(p.stride), list(p.dilation)
+    for axis in _axes(draw, p.rank):
+        begin, end = pads[axis]
+        low = _mode_minimum(begin, end, p.padding_mode)
+        if edge == "stride_beyond_kernel":
+            if not support.dilation_with_stride:
+                dilation = [1] * p.rank
+            k_eff = effective_kernel(w[axis + 2], dilation[axis])
+            stride[axis] = max(stride[axis], k_eff + draw(st.integers(1, 2), label="beyond"))
+            continue
+        if edge == "dilation_spanning_input":
+            w[axis + 2] = max(w[axis + 2], 2)
+            need = max(low + begin + end - 1, 1)
+            d = max(2, -(-need // (w[axis + 2] - 1))) + draw(st.integers(0, 1), label="more")
+            dilation[axis] = d
+            if not support.dilation_with_stride:
+                stride = [1] * p.rank
+        else:  # output_size_one: the smallest kernel that covers an allowed input length
+            d = dilation[axis]
+            w[axis + 2] = 1 + -(-max(low + begin + end - 1, 0) // d)
+        x[axis + 2] = effective_kernel(w[axis + 2], dilation[axis]) - begin - end
+    params = replace(p, stride=tuple(stride), dilation=tuple(dilation))
+    shapes = {**base.shapes, "x": tuple(x), "w": tuple(w)}
+    return draw(strategies.with_numerics(support, CONV, params, shapes))
+
+
+@st.composite
+def transposed_edges(draw: st.DrawFn, support: OpSupport, edge: str) -> Setup:
+    if edge == "empty_batch":
+        return _batch_zero(draw(strategies.transposed_setups(support), label="setup"))
+    if edge == "stride_beyond_kernel":
+        base = draw(strategies.transposed_setups(support), label="base")
+    else:
+        forms = tuple(f for f in invalid.EXPLICIT if f in support.padding)
+        if not forms:
+            outcomes.unsupported("conv_transpose declares no explicit padding")
+        base = draw(strategies.transposed_setups(support, forms=forms), label="base")
+    p = base.params
+    assert isinstance(p, ConvTranspose)
+    x, w = list(base.shapes["x"] or ()), list(base.shapes["w"] or ())
+    stride, dilation = list(p.stride), list(p.dilation)
+    output_padding = list(p.output_padding)
+    padding = list(p.padding) if isinstance(p.padding, tuple) else p.padding
+    if edge == "stride_beyond_kernel" and not support.dilation_with_stride:
+        dilation = [1] * p.rank
+    for axis in _axes(draw, p.rank):
+        if edge == "stride_beyond_kernel":
+            # Only ever larger: TCONV.3's length grows with the stride.
+            beyond = effective_kernel(w[axis + 2], dilation[axis]) + draw(
+                st.integers(1, 2), label="beyond"
+            )
+            stride[axis] = max(stride[axis], beyond)
+            continue
+        # output_size_one: pads that remove all but one position (TCONV.3), where the
+        # backend's padding pairs, output_padding rule and parities allow it.
+        assert isinstance(padding, list)
+        symmetric_only = "asymmetric" not in support.padding
+        rule = p.output_padding_rule
+        limit = output_padding_limit(stride[axis], dilation[axis], rule)
+        extras = range(limit) if support.output_padding_rule else range(1)
+        candidates = [
+            (n, op, k)
+            for n in (1, 2, 3)
+            for op in extras
+            for k in (w[axis + 2], w[axis + 2] + 1)
+            if not symmetric_only
+            or ((n - 1) * stride[axis] + effective_kernel(k, dilation[axis]) + op - 1) % 2 == 0
+        ]
+        n, op, k = draw(st.sampled_from(candidates), label="size_one")
+        total = (n - 1) * stride[axis] + effective_kernel(k, dilation[axis]) + op - 1
+        begin = total // 2 if symmetric_only else draw(st.integers(0, total), label="pad_begin")
+        padding[axis] = (begin, total - begin)
+        x[axis + 2], w[axis + 2], output_padding[axis] = n, k, op
+    output_padding = [
+        min(op, output_padding_limit(s, d, p.output_padding_rule) - 1)
+        for op, s, d in zip(output_padding, stride, dilation, strict=True)
+    ]
+    if isinstance(padding, list):
+        # A dilation reset to 1 (dilation_with_stride=False) shortens the kernel: keep L >= 1.
+        for a, (begin, end) in enumerate(padding):
+            k_eff = effective_kernel(w[a + 2], dilation[a])
+            while (x[a + 2] - 1) * stride[a] - begin - end + k_eff + output_padding[a] < 1:
+                x[a + 2] += 1
+    params = replace(
+        p,
+        stride=tuple(stride),
+        dilation=tuple(dilation),
+        padding=tuple(padding) if isinstance(padding, list) else padding,
+        output_padding=tuple(output_padding),
+    )
+    shapes = {**base.shapes, "x": tuple(x), "w": tuple(w)}
+    return draw(strategies.with_numerics(support, CONV_TRANSPOSE, params, shapes))
+
+
+def _check_empty_batch_reference(setup: Setup, example: strategies.Example) -> None:
+    """The reference itself must give the empty shape of ERR.13 before a backend is asked to."""
+    want = oracle.expected_shape(setup.op, setup.shapes, setup.params)
+    got = oracle.expect(setup.op, example.arrays, setup.params).values.shape
+    assert want[0] == 0 and got == tuple(want), f"reference gives {got} for N = 0, not {want}"
+
+
+CONV_EDGES = ("empty_batch", "output_size_one", "stride_beyond_kernel", "dilation_spanning_input")
+
+
+@pytest.mark.clauses("ERR.12", "ERR.13", "ERR.3", "CONV.3", "CONV.10", "NUM.3", "NUM.5")
+@pytest.mark.parametrize("edge", CONV_EDGES)
+@given(data=st.data())
+def test_conv_edge_case(backend, edge, data) -> None:
+    support = require(backend, CONV)
+    if edge == "dilation_spanning_input":
+        support = require(backend, CONV, dilation=True)
+    setup = data.draw(conv_edges(support, edge), label="setup")
+    example = data.draw(strategies.operands(setup), label="operands")
+    if edge == "empty_batch":
+        _check_empty_batch_reference(setup, example)
+    check_example(isolation.isolated(backend), example, clause="ERR.12", shape_clause="CONV.3")
+
+
+@pytest.mark.clauses("ERR.12", "ERR.13", "ERR.3", "TCONV.2", "TCONV.3", "NUM.3", "NUM.5")
+@pytest.mark.parametrize("edge", ("empty_batch", "output_size_one", "stride_beyond_kernel"))
+@given(data=st.data())
+def test_conv_transpose_edge_case(backend, edge, data) -> None:
+    support = require(backend, CONV_TRANSPOSE)
+    setup = data.draw(transposed_edges(support, edge), label="setup")
+    example = data.draw(strategies.operands(setup), label="operands")
+    if edge == "empty_batch":
+        _check_empty_batch_reference(setup, example)
+    check_example(isolation.isolated(backend), example, clause="ERR.12", shape_clause="TCONV.3")
+
+
+@pytest.mark.clauses("ERR.13", "ERR.3", "DEFORM.1", "SHUF.1")
+@pytest.mark.parametrize("op", (DEFORM_CONV, CHANNEL_SHUFFLE))
+@given(data=st.data())
+def test_empty_batch(backend, op, data) -> None:
+    support = require(backend, op)
+    setups = (
+        strategies.deform_setups(support)
+        if op == DEFORM_CONV
+        else strategies.shuffle_setups(support)
+    )
+    setup = _batch_zero(data.draw(setups, label="setup"))
+    example = data.draw(strategies.operands(setup), label="operands")
+    _check_empty_batch_reference(setup, example)
+    shape_clause = "DEFORM.3" if op == DEFORM_CONV else "SHUF.1"
+    check_example(isolation.isolated(backend), example, clause="ERR.13", shape_clause=shape_clause)

@@ -1,0 +1,171 @@
+"""Self-tests of crash isolation (spec ERR.3, ERR.14): a dying backend fails one test, not the run.
+
+`AbortingAdapter` is a toy backend that calls os.abort() for a stride below 1 and hangs
+for a dilation below 1, the way a C++ kernel with a failed assertion or an endless loop
+would. It lives here, importable as suites.test_isolation:AbortingAdapter, so that the
+proxy's child process can build it like any external adapter.
+
+The demo tests at the bottom exist only in a child pytest run that sets DEMO_ENV; the
+self-tests start such runs, with and without pytest-xdist, and read their reports.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adapters.base import CONV, Adapter, Capabilities, OpSupport
+from reference.params import Conv
+
+pytestmark = pytest.mark.selftest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_ENV = "CONVSPEC_ISOLATION_DEMO"
+SPEC = "suites.test_isolation:AbortingAdapter"
+
+
+class AbortingAdapter(Adapter):
+    """NumPy's convolution, except that it aborts (stride < 1) or hangs (dilation < 1)."""
+
+    name = "aborting"
+    framework = "numpy"
+    capabilities = Capabilities(
+        ops={
+            CONV: OpSupport(
+                ranks=frozenset({1}),
+                dtypes=frozenset({"float64"}),
+                padding=frozenset({"symmetric", "valid"}),
+                bias=False,
+            )
+        }
+    )
+
+    def version(self) -> str:
+        return "toy"
+
+    def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np.ndarray:
+        from reference.conv import conv_fast
+
+        if min(p.stride) < 1:
+            os.abort()
+        if min(p.dilation) < 1:
+            time.sleep(3600)
+        return conv_fast(x, w, b, p).astype(x.dtype)
+
+
+class AcceptingAdapter(AbortingAdapter):
+    """Returns zeros of the input's shape for anything: silent acceptance (ERR.2)."""
+
+    name = "accepting"
+
+    def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np.ndarray:
+        return np.zeros_like(x)
+
+
+def example(stride: int = 1, dilation: int = 1, groups: int = 1, c_in: int = 2):
+    """A 1-D convolution, invalid as the arguments make it; its operands are small integers."""
+    from suites import invalid
+    from suites.strategies import Setup, Shapes
+
+    params = Conv(stride=(stride,), dilation=(dilation,), padding=((1, 1),), groups=groups)
+    shapes: Shapes = {"x": (1, c_in, 6), "w": (2, c_in // groups, 3), "b": None}
+    return invalid.operands(Setup(CONV, params, shapes, "float64", exact=True))
+
+
+def _rejection_failure(adapter: Adapter, ex: object, clause: str, timeout: float) -> str:
+    from suites import isolation
+    from suites.verdict import Nonconformance
+
+    with pytest.raises(Nonconformance) as info:
+        isolation.expect_rejection(adapter, ex, clause, "the toy's trigger", timeout)  # type: ignore[arg-type]
+    return str(info.value)
+
+
+def test_abort_is_a_failure_naming_the_configuration_and_the_next_call_works() -> None:
+    from suites import isolation, oracle
+    from suites.verdict import check_example
+
+    adapter = AbortingAdapter()
+    message = _rejection_failure(adapter, example(stride=0), "CONV.4", isolation.CALL_TIMEOUT)
+    assert "ERR.3" in message and "SIGABRT" in message, message
+    assert "conv;x=1x2x6;w=2x2x3;b=none;stride=0;" in message, message  # the replay descriptor
+    assert "'stride': (0,)" in message, message  # the configuration literal
+    # The proxy starts a fresh child: the same surface computes the next call correctly.
+    proxy = isolation.isolated(adapter)
+    valid = example()
+    got = oracle.run(proxy, CONV, valid.arrays, valid.setup.params)
+    want = oracle.expect(CONV, valid.arrays, valid.setup.params).values
+    assert np.array_equal(got, want)
+    check_example(proxy, valid, clause="CONV.2", shape_clause="CONV.3")
+
+
+def test_hang_is_a_failure_after_the_time_limit() -> None:
+    message = _rejection_failure(AbortingAdapter(), example(dilation=0), "CONV.5", 1.0)
+    assert "ERR.3" in message and "within 1 s" in message, message
+    assert "dilation=0" in message, message
+
+
+def test_returned_array_is_silent_acceptance() -> None:
+    message = _rejection_failure(AcceptingAdapter(), example(groups=2, c_in=3), "CONV.6", 60.0)
+    assert "ERR.2" in message and "silently accepted" in message, message
+    assert "returned an array of shape (1, 3, 6)" in message, message
+
+
+def test_raising_is_conformant() -> None:
+    from suites import isolation
+
+    # groups=2 does not divide C_in=3: NumPy's conv raises SpecError, in the child.
+    isolation.expect_rejection(AbortingAdapter(), example(groups=2, c_in=3), "CONV.6", "groups")
+
+
+def _demo_run(*extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, DEMO_ENV: "1", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "-rA"]
+    command += [__file__, "-k", "demo", "--backend", "aborting", "--adapter", SPEC, *extra]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+@pytest.mark.skipif(os.environ.get(DEMO_ENV) == "1", reason="inside a demo run")
+def test_crash_fails_one_test_and_the_run_goes_on_with_and_without_xdist() -> None:
+    # Both runs at once: each spends most of its time starting interpreters.
+    runs = {"serial": _demo_run(), "xdist": _demo_run("-n", "1")}
+    for how, run in runs.items():
+        out, _ = run.communicate(timeout=300)
+        assert run.returncode == 1, f"{how}: exit {run.returncode}\n{out}"
+        assert "1 failed, 1 passed" in out, f"{how}:\n{out}"
+        assert (
+            "test_demo_abort FAILED" in out
+            or "FAILED suites/test_isolation.py::test_demo_abort" in out
+        ), out
+        assert (
+            "test_demo_after_the_abort PASSED" in out
+            or "PASSED suites/test_isolation.py::test_demo_after_the_abort" in out
+        ), out
+        assert "ERR.3" in out and "SIGABRT" in out and "stride=0" in out, f"{how}:\n{out}"
+        assert "node down" not in out and "crashed worker" not in out, f"{how}:\n{out}"
+
+
+if os.environ.get(DEMO_ENV) == "1":
+
+    def test_demo_abort(backend) -> None:
+        from suites import isolation
+
+        isolation.expect_rejection(backend, example(stride=0), "CONV.4", "stride (0,)")
+
+    def test_demo_after_the_abort(backend) -> None:
+        from suites import isolation
+        from suites.verdict import check_example
+
+        # In the same process as the failure above (one worker under -n 1).
+        isolation.expect_rejection(backend, example(groups=2, c_in=3), "CONV.6", "groups=2")
+        check_example(
+            isolation.isolated(backend), example(), clause="CONV.2", shape_clause="CONV.3"
+        )

@@ -112,7 +112,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             lines.append(f"backend {b.name}: unavailable: {b.problem}")
         else:
             a = b.adapter
-            lines.append(f"backend {b.name}: {a.framework} {a.version()} on {a.device}")
+            try:
+                version = a.version()
+            except Exception as exc:  # noqa: BLE001 - the header must not stop the run
+                version = f"(version unknown: {type(exc).__name__})"
+            lines.append(f"backend {b.name}: {a.framework} {version} on {a.device}")
     return lines
 
 

@@ -81,7 +81,7 @@ def pytest_runtest_call(item: pytest.Item):  # noqa: ANN201
             (
                 PROPERTY,
                 {
-                    "backend": callspec.params.get("backend") if callspec else None,
+                    "backend": _surface(callspec.params) if callspec else None,
                     "examples": stats.examples,
                     "worst_ratio": stats.worst_ratio,
                     "known": sorted(stats.known),
@@ -95,6 +95,14 @@ def _variant(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
     stem = Path(path).stem
     return stem.removeprefix("test_")
+
+
+def _surface(params: dict[str, Any]) -> str | None:
+    if "backend" in params:
+        return str(params["backend"])
+    if "surface_issue" in params:  # suites/test_known_issues.py
+        return str(params["surface_issue"][0])
+    return None
 
 
 def _skipped_backend(report: pytest.TestReport) -> str | None:
@@ -152,8 +160,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Clause IDs become keywords so that reports (also xdist's) carry them.
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and "backend" in callspec.params:
-            item.keywords[f"backend:{callspec.params['backend']}"] = True
+        surface = _surface(callspec.params) if callspec is not None else None
+        if surface is not None:
+            item.keywords[f"backend:{surface}"] = True
         for marker in item.iter_markers("clauses"):
             for clause in marker.args:
                 item.keywords[f"clause:{clause}"] = True
@@ -210,6 +219,16 @@ def markdown(cells: dict[str, dict[str, str]], backends: list[str], header: list
     return "\n".join(lines) + "\n"
 
 
+def _versions(b: Any) -> dict[str, str]:
+    if b.adapter is None:
+        return {"unavailable": b.problem}
+    try:
+        version = b.adapter.version()
+    except Exception as exc:  # noqa: BLE001 - a dead child process must not lose the report
+        version = f"unknown ({type(exc).__name__})"
+    return {"framework": b.adapter.framework, "version": version, "device": b.adapter.device}
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or BACKENDS not in config.stash:
         return
@@ -226,14 +245,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.write_line(line)
     path = config.getoption("--conformance-report")
     if path:
-        versions = {
-            b.name: (
-                {"framework": b.adapter.framework, "version": b.adapter.version(), "device": b.adapter.device}
-                if b.adapter is not None
-                else {"unavailable": b.problem}
-            )
-            for b in loaded
-        }
+        versions = {b.name: _versions(b) for b in loaded}
         payload = {"backends": versions, "matrix": cells, "records": clause_records(_records)}
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)

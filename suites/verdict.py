@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from adapters.base import Adapter
+from adapters.base import Adapter, UnsupportedError
 from adapters.subprocess_proxy import BackendCrash, BackendTimeout
 from reference.numerics import error_bound
 from reference.params import as_dict
@@ -78,6 +78,10 @@ def call_backend(
             example,
             f"the adapter declares {example.setup.op} but raised NotImplementedError({exc})",
         )
+        return None
+    except UnsupportedError as exc:
+        # The adapter's own word that this configuration is outside what it declares.
+        outcomes.record_limited(str(exc))
         return None
     except (BackendCrash, BackendTimeout) as exc:
         fail("ERR.3", adapter, example, f"the backend process died or hung on a valid configuration: {exc}")

@@ -1,9 +1,9 @@
 """The convspec runner: backend selection, Hypothesis profiles, clause markers, reports.
 
-    pytest -n auto                              every backend whose framework imports
-    pytest --backend torch,tf.nn                 only these surfaces
-    pytest --adapter mypkg.mymod:MyAdapter       also an adapter from outside this repository
-    pytest --hypothesis-profile ci               derandomized, fixed example counts
+pytest -n auto                              every backend whose framework imports
+pytest --backend torch,tf.nn                 only these surfaces
+pytest --adapter mypkg.mymod:MyAdapter       also an adapter from outside this repository
+pytest --hypothesis-profile ci               derandomized, fixed example counts
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 
 from adapters.registry import BackendSelectionError, Loaded, select
 from spec.clauses import registry
+
 pytest_plugins = ["suites.outcomes"]
 
 # Profiles set the example counts; tests never do (see README, "Profiles").
@@ -45,6 +46,7 @@ settings.register_profile(
     **{**_COMMON, "phases": [Phase.explicit, Phase.generate, Phase.target]},
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("convspec")
@@ -106,7 +108,7 @@ def selected_adapters(config: pytest.Config) -> list[Loaded]:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    lines = [f"hypothesis profile: {settings._current_profile}"]  # noqa: SLF001
+    lines = [f"hypothesis profile: {settings._current_profile}"]
     for b in _loaded(config):
         if b.adapter is None:
             lines.append(f"backend {b.name}: unavailable: {b.problem}")
@@ -114,7 +116,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             a = b.adapter
             try:
                 version = a.version()
-            except Exception as exc:  # noqa: BLE001 - the header must not stop the run
+            except Exception as exc:
                 version = f"(version unknown: {type(exc).__name__})"
             lines.append(f"backend {b.name}: {a.framework} {version} on {a.device}")
     return lines
@@ -127,7 +129,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def backend(request: pytest.FixtureRequest):  # noqa: ANN201
+def backend(request: pytest.FixtureRequest):
     for b in selected_adapters(request.config):
         if b.name == request.param:
             return b.adapter
@@ -144,4 +146,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"{item.nodeid} cites unknown spec clause(s) {unknown}; "
                     "every clause ID must be a heading in spec/*.md"
                 )
-

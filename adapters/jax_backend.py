@@ -338,6 +338,83 @@ class JaxAdapter(Adapter):
         gx, gw = fn(jnp.asarray(arrays["x"]), jnp.asarray(arrays["w"]), jnp.asarray(cotangent), p)
         return {"x": np.asarray(gx), "w": np.asarray(gw)}
 
+    # --- repro scripts (suites/repro.py) -----------------------------------
+    def repro_source(self, op: str, p: Params, dtype: str) -> str | None:
+        if op not in self.functions or self.support(op) is None:
+            return None
+        try:
+            body = self._repro_body(op, p)
+        except (UnsupportedError, ValueError):
+            return None
+        return _REPRO_TEMPLATE.format(
+            dtype=dtype,
+            body="\n".join(f"    {line}" for line in body.splitlines()),
+            runner="jax.jit(_op)" if self.jit else "_op",
+        )
+
+    def _repro_body(self, op: str, p: Params) -> str:
+        """Statements setting `y` from x and w, as `functions[op]` computes it."""
+        rank = len(getattr(p, "stride", ()))
+        numbers = _dimension_numbers(rank + 2)
+        if op == CONV and isinstance(p, Conv):
+            return (
+                f"y = lax.conv_general_dilated(x, w, window_strides={tuple(p.stride)!r}, "
+                f"padding={_conv_padding(p)!r}, rhs_dilation={tuple(p.dilation)!r}, "
+                f"dimension_numbers={numbers!r}, feature_group_count={p.groups!r})"
+            )
+        if op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
+            if isinstance(p.padding, str):
+                padding = repr(_transpose_padding(p, ()))
+                prelude = ""
+            else:
+                prelude = _repro_input_padding(p)
+                padding = "padding"
+            return prelude + (
+                f"y = lax.conv_transpose(x, w, strides={tuple(p.stride)!r}, "
+                f"padding={padding}, rhs_dilation={tuple(p.dilation)!r}, "
+                f"dimension_numbers={numbers!r}, transpose_kernel=True)"
+            )
+        raise UnsupportedError(f"{self.name} has no {op} taking {type(p).__name__}")
+
+
+def _repro_input_padding(p: ConvTranspose) -> str:
+    """Source setting `padding` as `_transposed_input_padding` computes it from w's kernel."""
+    pairs: Pairs = p.padding  # type: ignore[assignment]
+    _reject_untranslatable(p, pairs)
+    axes = [
+        (int(d), int(begin), int(end), int(extra))
+        for (begin, end), d, extra in zip(pairs, p.dilation, p.output_padding, strict=False)
+    ]
+    return (
+        "padding = [\n"
+        "    (d * (k - 1) - begin, d * (k - 1) - end + extra)\n"
+        f"    for k, (d, begin, end, extra) in zip(w.shape[2:], {axes!r})\n"
+        "]\n"
+    )
+
+
+_REPRO_TEMPLATE = """\
+import jax
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp
+from jax import lax
+
+DTYPE = jnp.{dtype}
+
+
+def _op(x, w):
+{body}
+    return y
+
+
+def call(x, w, b=None):
+    # jax.lax convolutions take no bias: b is always None here.
+    x, w = (jnp.asarray(np.asarray(a, dtype=np.float64).astype(DTYPE)) for a in (x, w))
+    return np.asarray({runner}(x, w)).astype(np.float64)
+"""
+
 
 class JaxJitAdapter(JaxAdapter):
     name = "jax.jit"
@@ -362,6 +439,25 @@ class JaxLhsDilationAdapter(JaxAdapter):
 
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np.ndarray:
         raise NotImplementedError(CONV)
+
+    def _repro_body(self, op: str, p: Params) -> str:
+        if op != CONV_TRANSPOSE or not isinstance(p, ConvTranspose):
+            raise UnsupportedError(f"{self.name} has no {op} taking {type(p).__name__}")
+        if isinstance(p.padding, str):
+            raise UnsupportedError("lhs_dilation convolutions take explicit padding only")
+        g, rank = p.groups, p.rank
+        return _repro_input_padding(p) + (
+            "c_in, c_out_g, *kernel = w.shape\n"
+            f"grouped = jnp.reshape(w, ({g!r}, c_in // {g!r}, c_out_g, *kernel))\n"
+            "forward = jnp.reshape(\n"
+            f"    jnp.swapaxes(grouped, 1, 2), ({g!r} * c_out_g, c_in // {g!r}, *kernel)\n"
+            ")\n"
+            f"flipped = jnp.flip(forward, axis={tuple(range(2, rank + 2))!r})\n"
+            f"y = lax.conv_general_dilated(x, flipped, window_strides={(1,) * rank!r}, "
+            f"padding=padding, lhs_dilation={tuple(p.stride)!r}, "
+            f"rhs_dilation={tuple(p.dilation)!r}, "
+            f"dimension_numbers={_dimension_numbers(rank + 2)!r}, feature_group_count={g!r})"
+        )
 
 
 SURFACES: dict[str, Callable[[], Adapter]] = {

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import CONV_TRANSPOSE, Adapter, UnsupportedError
+from adapters.base import CONV, CONV_TRANSPOSE, DEFORM_CONV, Adapter, UnsupportedError
 from reference.params import Conv, ConvTranspose, DeformConv, Params
 
 # The newest opset that onnxruntime 1.31 loads (it rejects 27 and 28), and the IR
@@ -221,6 +221,86 @@ class OnnxModelAdapter(Adapter):
         if op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
             return transpose_auto_pad_limitation(p, shapes.get("w"))
         return None
+
+    # --- repro scripts (suites/repro.py) -----------------------------------
+    def _repro_run(self) -> str:
+        """Source of `_run(model, feeds)`, running the model as this runtime's `_run` does."""
+        return ""
+
+    def repro_source(self, op: str, p: Params, dtype: str) -> str | None:
+        if self.support(op) is None or not self._repro_run():
+            return None
+        node = _repro_node(op, p)
+        if node is None:
+            return None
+        op_type, inputs, attributes = node
+        return _REPRO_TEMPLATE.format(
+            dtype=dtype,
+            element_type=_ELEMENT_TYPE[dtype],
+            opset=OPSET,
+            ir_version=IR_VERSION,
+            op_type=op_type,
+            inputs=inputs,
+            attributes=attributes,
+            run=self._repro_run(),
+        )
+
+
+def _repro_node(op: str, p: Params) -> tuple[str, list[str], dict[str, Any]] | None:
+    """(op_type, input order, attributes) of the model the adapter builds for op and p."""
+    if op == CONV and isinstance(p, Conv):
+        if p.padding_mode != "zeros":
+            return None
+        return "Conv", ["x", "w", "b"], conv_attributes(p)
+    if op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
+        return "ConvTranspose", ["x", "w", "b"], conv_transpose_attributes(p)
+    if op == DEFORM_CONV and isinstance(p, DeformConv):
+        return "DeformConv", ["x", "w", "offset", "b", "mask"], deform_conv_attributes(p)
+    return None
+
+
+# The one-node model of `one_node_model`, built from the arrays the script is given.
+_REPRO_TEMPLATE = """\
+import ml_dtypes  # noqa: F401  (NumPy's bfloat16)
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+DTYPE = np.dtype({dtype!r})
+ELEMENT_TYPE = TensorProto.{element_type}
+INPUTS = {inputs!r}
+ATTRIBUTES = {attributes!r}
+
+
+def _model(arrays):
+    present = [(name, arrays[name]) for name in INPUTS if arrays.get(name) is not None]
+    graph_inputs = [
+        helper.make_tensor_value_info(name, ELEMENT_TYPE, list(a.shape)) for name, a in present
+    ]
+    output = helper.make_tensor_value_info("y", ELEMENT_TYPE, [None] * present[0][1].ndim)
+    # Trailing absent optional inputs are dropped, inner ones are named "".
+    names = [name if arrays.get(name) is not None else "" for name in INPUTS]
+    while names and names[-1] == "":
+        names.pop()
+    node = helper.make_node({op_type!r}, names, ["y"], **ATTRIBUTES)
+    graph = helper.make_graph([node], "repro", graph_inputs, [output])
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", {opset!r})], ir_version={ir_version!r}
+    )
+
+
+{run}
+
+def call(**arrays):
+    # The values are exactly representable in DTYPE: the conversion is exact.
+    arrays = {{
+        k: np.asarray(a, dtype=np.float64).astype(DTYPE)
+        for k, a in arrays.items()
+        if a is not None
+    }}
+    y = _run(_model(arrays), arrays)
+    return np.asarray(y).astype(np.float64)
+"""
 
 
 def transpose_auto_pad_limitation(p: ConvTranspose, w_shape: Sequence[int] | None) -> str | None:

@@ -82,5 +82,12 @@ class OnnxReferenceAdapter(OnnxModelAdapter):
                 self._cache.popitem(last=False)
         return np.asarray(evaluator.run(None, inputs)[0])
 
+    def _repro_run(self) -> str:
+        return (
+            "from onnx.reference import ReferenceEvaluator\n\n\n"
+            "def _run(model, feeds):\n"
+            "    return ReferenceEvaluator(model).run(None, feeds)[0]\n"
+        )
+
 
 SURFACES: dict[str, Callable[[], Adapter]] = {"onnx-reference": OnnxReferenceAdapter}

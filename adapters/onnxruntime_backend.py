@@ -121,10 +121,29 @@ class OnnxRuntimeAdapter(OnnxModelAdapter):
             )
         return super().limitation(op, p, shapes, dtype)
 
+    def _repro_run(self) -> str:
+        return _REPRO_RUN.format(optimization=self.optimization)
+
 
 class OnnxRuntimeNoOptAdapter(OnnxRuntimeAdapter):
     name = "onnxruntime.noopt"
     optimization = "ORT_DISABLE_ALL"
+
+
+_REPRO_RUN = """\
+import onnxruntime
+
+
+def _run(model, feeds):
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.{optimization}
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    return session.run(None, feeds)[0]
+"""
 
 
 SURFACES: dict[str, Callable[[], Adapter]] = {

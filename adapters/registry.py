@@ -50,7 +50,9 @@ def builtin_factories() -> dict[str, Factory]:
 
 def entry_point_factories() -> dict[str, Factory]:
     """Adapters that installed packages register under `convspec.adapters`."""
-    return {ep.name: _as_factory(ep.load(), ep.value) for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return {
+        ep.name: _as_factory(ep.load(), ep.value) for ep in entry_points(group=ENTRY_POINT_GROUP)
+    }
 
 
 def load_spec(spec: str) -> tuple[str, Factory]:
@@ -61,7 +63,9 @@ def load_spec(spec: str) -> tuple[str, Factory]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise BackendSelectionError(f"--adapter {spec!r}: cannot import {module_name}: {exc}") from exc
+        raise BackendSelectionError(
+            f"--adapter {spec!r}: cannot import {module_name}: {exc}"
+        ) from exc
     try:
         target = getattr(module, attr)
     except AttributeError:
@@ -85,7 +89,9 @@ def instantiate(name: str, factory: Factory) -> Loaded:
     except ImportError as exc:
         return Loaded(name, None, f"framework not installed ({exc})")
     if not isinstance(adapter, Adapter):
-        raise BackendSelectionError(f"{name}: factory returned {type(adapter).__name__}, not an Adapter")
+        raise BackendSelectionError(
+            f"{name}: factory returned {type(adapter).__name__}, not an Adapter"
+        )
     return Loaded(name, adapter)
 
 

@@ -295,9 +295,7 @@ class _Child:
 def _child_environment(overrides: Mapping[str, str]) -> dict[str, str]:
     env = dict(os.environ)
     env.update(overrides)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
 

@@ -37,14 +37,31 @@ def test_example_adapter_is_fuzzed_and_conforms(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
     result = subprocess.run(
         [
-            sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs",
-            "suites/test_conv.py", "suites/test_padding.py", "suites/test_transposed.py",
-            "--adapter", "toy_adapter:ToyAdapter", "--backend", "toy",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-rs",
+            "suites/test_conv.py",
+            "suites/test_padding.py",
+            "suites/test_transposed.py",
+            "--adapter",
+            "toy_adapter:ToyAdapter",
+            "--backend",
+            "toy",
         ],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "backend toy: toyconv 0.1 on cpu" in out
     assert re.search(r"\b\d+ passed", out), out
-    assert "unsupported: toy declares no conv_transpose" in out, "undeclared operations are reported"
+    assert "unsupported: toy declares no conv_transpose" in out, (
+        "undeclared operations are reported"
+    )

@@ -200,3 +200,78 @@ def test_translated_violations_are_rejected(
     """ERR.1: JAX never sees TCONV pads or output_padding, so the adapter refuses them."""
     with pytest.raises(ValueError, match=r"TCONV\.(5|9)"):
         adapters[name].conv_transpose(np.ones((1, 1, 3)), np.ones((1, 1, 2)), None, p)
+
+
+def _repro_cases() -> list[tuple[str, str, object, dict[str, np.ndarray]]]:
+    rng = np.random.default_rng(0)
+
+    def a(*shape: int) -> np.ndarray:
+        return rng.uniform(-1, 1, shape)
+
+    def tconv(padding: object, output_padding: tuple[int, ...], groups: int = 1) -> ConvTranspose:
+        rank = len(output_padding)
+        return ConvTranspose(
+            stride=(2, 1)[:rank],
+            dilation=(1, 2)[:rank],
+            padding=padding,  # type: ignore[arg-type]
+            output_padding=output_padding,
+            groups=groups,
+        )
+
+    conv = Conv(stride=(2, 1), dilation=(1, 2), padding=((1, -1), (0, 2)), groups=2)
+    return [
+        ("conv", "float32", conv, {"x": a(1, 4, 5, 6), "w": a(2, 2, 3, 2)}),
+        (
+            "conv",
+            "float64",
+            _conv_params(1, padding="same", same_split="begin"),
+            {"x": a(2, 3, 7), "w": a(2, 3, 4)},
+        ),
+        (
+            "conv_transpose",
+            "float32",
+            tconv(((1, 0), (0, 2)), (1, 1)),
+            {"x": a(1, 4, 3, 4), "w": a(4, 3, 3, 2)},
+        ),
+        ("conv_transpose", "float64", tconv("same", (0,)), {"x": a(1, 2, 4), "w": a(2, 3, 3)}),
+        (
+            "conv_transpose",
+            "float32",
+            tconv(((1, 1), (2, 0)), (1, 0), groups=2),
+            {"x": a(1, 4, 3, 4), "w": a(4, 1, 3, 2)},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("name", ["jax", "jax.jit", "jax.lhs_dilation"])
+def test_repro_source_calls_what_the_surface_calls(
+    adapters: dict[str, jax_backend.JaxAdapter], name: str
+) -> None:
+    adapter = adapters[name]
+    checked = 0
+    for op, dtype, p, arrays in _repro_cases():
+        support = adapter.support(op)
+        groups = getattr(p, "groups", 1)
+        if support is None or (groups > 1 and not support.groups):
+            continue
+        padding = getattr(p, "padding", None)
+        if op == CONV_TRANSPOSE and isinstance(padding, str) and name == "jax.lhs_dilation":
+            assert adapter.repro_source(op, p, dtype) is None  # type: ignore[arg-type]
+            continue
+        source = adapter.repro_source(op, p, dtype)  # type: ignore[arg-type]
+        assert source is not None and "convspec" not in source and "adapters" not in source
+        namespace: dict[str, object] = {}
+        exec(compile(source, f"<repro {name} {op}>", "exec"), namespace)
+        got = namespace["call"](**arrays)  # type: ignore[operator]
+        typed = {k: v.astype(dtype) for k, v in arrays.items()}
+        expected = getattr(adapter, op)(**typed, b=None, p=p).astype(np.float64)
+        assert np.array_equal(got, expected), (name, op)
+        checked += 1
+    assert checked >= 2
+
+
+def test_repro_source_is_none_for_violations_the_adapter_rejects(
+    adapters: dict[str, jax_backend.JaxAdapter],
+) -> None:
+    negative = ConvTranspose(stride=(1,), dilation=(1,), padding=((-1, 0),), output_padding=(0,))
+    assert adapters["jax"].repro_source("conv_transpose", negative, "float32") is None

@@ -212,3 +212,75 @@ def test_exact_integer_sums(surfaces: dict[str, Adapter], dtype: str) -> None:
     for adapter in surfaces.values():
         y = adapter.conv(x, w, None, p)
         np.testing.assert_array_equal(y.astype(np.float64), conv_fast(x, w, None, p))
+
+
+def _repro_cases() -> list[tuple[str, object, dict[str, np.ndarray | None]]]:
+    rng = np.random.default_rng(0)
+
+    def a(*shape: int) -> np.ndarray:
+        return rng.uniform(-1, 1, shape)
+
+    tconv = ConvTranspose(
+        stride=(2, 1), dilation=(1, 1), padding=((1, 0), (0, 1)), output_padding=(1, 0), groups=2
+    )
+    return [
+        (
+            CONV,
+            _conv(2, stride=(2, 1), padding=((1, 0), (0, 2)), groups=2),
+            {"x": a(1, 4, 5, 6), "w": a(2, 2, 3, 2), "b": a(2)},
+        ),
+        (
+            CONV,
+            _conv(1, padding="same", same_split="begin"),
+            {"x": a(2, 3, 7), "w": a(2, 3, 4), "b": None},
+        ),
+        (CONV_TRANSPOSE, tconv, {"x": a(1, 4, 3, 4), "w": a(4, 1, 3, 2), "b": None}),
+        (
+            CONV_TRANSPOSE,
+            ConvTranspose(stride=(2,), dilation=(1,), padding="same", output_padding=(0,)),
+            {"x": a(1, 2, 4), "w": a(2, 3, 3), "b": a(3)},
+        ),
+        (
+            DEFORM_CONV,
+            DeformConv(stride=(1, 1), dilation=(1, 1), padding=((1, 1), (1, 1))),
+            {
+                "x": a(1, 2, 4, 4),
+                "offset": np.round(a(1, 18, 4, 4) * 8) / 4,
+                "mask": a(1, 9, 4, 4),
+                "w": a(3, 2, 3, 3),
+                "b": a(3),
+            },
+        ),
+        (
+            DEFORM_CONV,
+            DeformConv(stride=(2, 1), dilation=(1, 1), padding=((0, 1), (1, 0))),
+            {
+                "x": a(1, 2, 5, 4),
+                "offset": a(1, 8, 3, 4),
+                "mask": None,
+                "w": a(2, 2, 2, 2),
+                "b": None,
+            },
+        ),
+    ]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_repro_source_runs_what_the_surface_runs(surfaces: dict[str, Adapter], dtype: str) -> None:
+    for name, adapter in surfaces.items():
+        for op, p, arrays in _repro_cases():
+            source = adapter.repro_source(op, p, dtype)  # type: ignore[arg-type]
+            assert source is not None and "convspec" not in source and "adapters" not in source
+            namespace: dict[str, object] = {}
+            exec(compile(source, f"<repro {name} {op}>", "exec"), namespace)
+            got = namespace["call"](**arrays)  # type: ignore[operator]
+            typed = {k: None if v is None else v.astype(dtype) for k, v in arrays.items()}
+            expected = getattr(adapter, op)(**typed, p=p).astype(np.float64)
+            assert np.array_equal(got, expected), (name, op)
+
+
+def test_repro_source_is_none_for_what_is_not_run(surfaces: dict[str, Adapter]) -> None:
+    reflect = _conv(2, padding=((1, 1), (1, 1)), padding_mode="reflect")
+    for adapter in surfaces.values():
+        assert adapter.repro_source(CONV, reflect, "float32") is None
+        assert adapter.repro_source("channel_shuffle", reflect, "float32") is None

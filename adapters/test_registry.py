@@ -85,7 +85,9 @@ def run_convspec(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]
 
 
 def test_unknown_backend_fails_at_once_listing_known_ones() -> None:
-    with pytest.raises(BackendSelectionError, match=r"unknown backend\(s\) nosuch; known backends: .*numpy"):
+    with pytest.raises(
+        BackendSelectionError, match=r"unknown backend\(s\) nosuch; known backends: .*numpy"
+    ):
         select(["nosuch"], [])
 
 
@@ -96,7 +98,7 @@ def test_unknown_backend_on_the_command_line(tmp_path: Path) -> None:
 
 
 def test_bad_adapter_spec_is_a_usage_error() -> None:
-    with pytest.raises(BackendSelectionError, match="expected 'package.module:ClassName'"):
+    with pytest.raises(BackendSelectionError, match=r"expected 'package\.module:ClassName'"):
         load_spec("no_colon_here")
     with pytest.raises(BackendSelectionError, match="cannot import"):
         load_spec("surely_not_a_module_xyz:Thing")
@@ -153,5 +155,7 @@ def test_wrong_external_adapter_fails_with_clause_and_repro(tmp_path: Path) -> N
     honest = scripts[0].read_text(encoding="utf-8").replace("np.roll(b, -1)", "b")
     fixed = tmp_path / "fixed.py"
     fixed.write_text(honest, encoding="utf-8")
-    rerun = subprocess.run([sys.executable, str(fixed)], capture_output=True, text=True, env=env, check=False)
+    rerun = subprocess.run(
+        [sys.executable, str(fixed)], capture_output=True, text=True, env=env, check=False
+    )
     assert rerun.returncode == 0 and "conforms" in rerun.stdout, rerun.stdout + rerun.stderr

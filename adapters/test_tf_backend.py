@@ -246,7 +246,10 @@ def test_onednn_off_runs_in_a_child_without_onednn() -> None:
         assert adapter.name == "tf.nn.onednn_off" and adapter.framework == "tensorflow"
         assert "oneDNN off" in adapter.describe()
         assert set(adapter.capabilities.ops) == {
-            CONV, CONV_TRANSPOSE, DEPTHWISE_CONV, SEPARABLE_CONV
+            CONV,
+            CONV_TRANSPOSE,
+            DEPTHWISE_CONV,
+            SEPARABLE_CONV,
         }
         # With oneDNN off, float32 transposed convolutions meet Eigen's dilation limit.
         dilated = ConvTranspose(stride=(1,), dilation=(2,), padding="valid", output_padding=(0,))
@@ -255,6 +258,102 @@ def test_onednn_off_runs_in_a_child_without_onednn() -> None:
         x = np.arange(10, dtype=np.float32).reshape(1, 2, 5)
         y = adapter.conv(x, np.ones((1, 2, 1), np.float32), None, _conv_params(1))
         np.testing.assert_array_equal(y, x.sum(1, keepdims=True))
+    finally:
+        assert isinstance(adapter, tf_backend.ProxyAdapter)
+        adapter.close()
+
+
+def _repro_cases() -> list[tuple[str, str, object, dict[str, np.ndarray | None]]]:
+    rng = np.random.default_rng(0)
+
+    def a(*shape: int) -> np.ndarray:
+        return rng.uniform(-1, 1, shape)
+
+    def tconv(padding: object, output_padding: tuple[int, int]) -> ConvTranspose:
+        return ConvTranspose(
+            stride=(2, 1),
+            dilation=(1, 1),
+            padding=padding,  # type: ignore[arg-type]
+            output_padding=output_padding,
+        )
+
+    same = Conv(stride=(1, 1), dilation=(2, 2), padding="same")
+    depthwise = Conv(stride=(2, 2), dilation=(1, 1), padding="same", groups=2)
+    return [
+        (
+            "conv",
+            "float32",
+            Conv(stride=(2, 1), dilation=(1, 1), padding=((1, 0), (0, 2))),
+            {"x": a(1, 4, 5, 6), "w": a(2, 4, 3, 2), "b": a(2)},
+        ),
+        ("conv", "float64", same, {"x": a(1, 2, 5, 6), "w": a(3, 2, 2, 2), "b": None}),
+        (
+            "conv_transpose",
+            "float32",
+            tconv("same", (0, 0)),
+            {"x": a(1, 4, 3, 4), "w": a(4, 3, 3, 2), "b": a(3)},
+        ),
+        (
+            "conv_transpose",
+            "float64",
+            tconv(((1, 1), (0, 1)), (1, 0)),
+            {"x": a(1, 4, 3, 4), "w": a(4, 3, 3, 2), "b": None},
+        ),
+        (
+            "depthwise_conv",
+            "float32",
+            depthwise,
+            {"x": a(1, 2, 5, 6), "w": a(4, 1, 3, 2), "b": a(4)},
+        ),
+        (
+            "separable_conv",
+            "float32",
+            depthwise,
+            {"x": a(1, 2, 5, 6), "w_depth": a(4, 1, 3, 2), "w_point": a(3, 4, 1, 1), "b": a(3)},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("name", [n for n in IN_PROCESS if n != "keras"])
+def test_repro_source_calls_what_the_surface_calls(surfaces: dict[str, Adapter], name: str) -> None:
+    adapter = _get(surfaces, name)
+    checked = 0
+    for op, dtype, p, arrays in _repro_cases():
+        shapes = {k: None if v is None else v.shape for k, v in arrays.items()}
+        support = adapter.support(op)
+        if support is None or dtype not in support.dtypes:
+            continue
+        if adapter.limitation(op, p, shapes, dtype):  # type: ignore[arg-type]
+            continue
+        source = adapter.repro_source(op, p, dtype)  # type: ignore[arg-type]
+        assert source is not None
+        assert "convspec" not in source and "adapters" not in source
+        namespace: dict[str, object] = {}
+        exec(compile(source, f"<repro {name} {op}>", "exec"), namespace)
+        typed = {k: None if v is None else v.astype(dtype) for k, v in arrays.items()}
+        try:
+            expected = getattr(adapter, op)(**typed, p=p).astype(np.float64)
+        except Exception as exc:  # e.g. explicit pads on tf.nn.convolution
+            with pytest.raises(type(exc)):
+                namespace["call"](**arrays)  # type: ignore[operator]
+            continue
+        got = namespace["call"](**arrays)  # type: ignore[operator]
+        assert np.array_equal(got, expected), (name, op)
+        checked += 1
+    assert checked >= 1
+    if name == "tf.function":
+        assert "tf.function(_forward" in source  # type: ignore[operator]
+
+
+def test_repro_source_of_onednn_off_turns_onednn_off_before_import() -> None:
+    adapter = tf_backend.SURFACES["tf.nn.onednn_off"]()
+    try:
+        p = Conv(stride=(1,), dilation=(1,), padding="valid")
+        source = adapter.repro_source(CONV, p, "float32")
+        assert source is not None
+        assert source.index('os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"') < source.index(
+            "import tensorflow"
+        )
     finally:
         assert isinstance(adapter, tf_backend.ProxyAdapter)
         adapter.close()

@@ -456,6 +456,80 @@ class TfNnAdapter(Adapter):
             self._tf.transpose(w, [*range(2, rank), 0, 1]), [*kernel, c_in, int(w.shape[0]) // c_in]
         )
 
+    # --- repro scripts (suites/repro.py) -------------------------------------------
+    def repro_source(self, op: str, p: Params, dtype: str) -> str | None:
+        if self.support(op) is None or not isinstance(p, Conv | ConvTranspose):
+            return None
+        if self._untranslatable(op, p, {}):
+            return None
+        try:
+            statements = self._repro_statements(op, p)
+        except UnsupportedError:
+            return None
+        layout = "N...C" if self.channels_last else "NC..."
+        body = "\n".join(f"    {line}" for line in statements.splitlines())
+        # TF reads TF_ENABLE_ONEDNN_OPTS once, at import: the script must set it first.
+        environment = "" if self._onednn else 'os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"\n'
+        runner = (
+            "tf.function(_forward, jit_compile=False, autograph=False)"
+            if isinstance(self, TfFunctionAdapter)
+            else "_forward"
+        )
+        return _TF_REPRO_TEMPLATE.format(
+            environment=environment,
+            dtype=dtype,
+            channels_last=self.channels_last,
+            body=body,
+            bias_format=layout,
+            runner=runner,
+        )
+
+    def _repro_statements(self, op: str, p: Conv | ConvTranspose) -> str:
+        """Statements setting `y` (this surface's layout) from canonical tensors, as `_forward`."""
+        fmt = _FORMATS[self.channels_last][p.rank]
+        if op == CONV and isinstance(p, Conv):
+            return f"y = {self._repro_conv_call(p, fmt)}"
+        if op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
+            return (
+                f"shape = _order(_transposed_shape(x.shape, w.shape, {_repro_transposed_sizes(p)}"
+                f", {p.groups!r}))\n"
+                f"y = {self._repro_transpose_call(p, fmt)}"
+            )
+        if op == DEPTHWISE_CONV and isinstance(p, Conv):
+            return (
+                f"y = tf.nn.depthwise_conv2d(_to_layout(x), _depthwise_filter(w, int(x.shape[1])), "
+                f"{self._full(p.stride)!r}, {self._padding(p, 'tf.nn.depthwise_conv2d')!r}, "
+                f"data_format={_FORMATS[self.channels_last][2]!r}, "
+                f"dilations={list(p.dilation)!r})"
+            )
+        if op == SEPARABLE_CONV and isinstance(p, Conv):
+            return (
+                "y = tf.nn.separable_conv2d(_to_layout(x), "
+                "_depthwise_filter(w_depth, int(x.shape[1])), _filter(w_point), "
+                f"{self._full(p.stride)!r}, {self._padding(p, 'tf.nn.separable_conv2d')!r}, "
+                f"data_format={_FORMATS[self.channels_last][2]!r}, "
+                f"dilations={list(p.dilation)!r})"
+            )
+        raise UnsupportedError(f"{self.name} has no {op}")
+
+    def _repro_conv_call(self, p: Conv, fmt: str) -> str:
+        """The source of `_conv_call` on _to_layout(x) and _filter(w)."""
+        api = {1: "conv1d", 2: "conv2d", 3: "conv3d"}[p.rank]
+        return (
+            f"tf.nn.{api}(_to_layout(x), _filter(w), {self._full(p.stride)!r}, "
+            f"{self._padding(p, f'tf.nn.{api}')!r}, data_format={fmt!r}, "
+            f"dilations={self._full(p.dilation)!r})"
+        )
+
+    def _repro_transpose_call(self, p: ConvTranspose, fmt: str) -> str:
+        """The source of `_transpose_call` on _to_layout(x), _filter(w) and `shape`."""
+        api = {1: "conv1d_transpose", 2: "conv2d_transpose", 3: "conv3d_transpose"}[p.rank]
+        return (
+            f"tf.nn.{api}(_to_layout(x), _filter(w), shape, {self._full(p.stride)!r}, "
+            f"{self._padding(p, f'tf.nn.{api}')!r}, data_format={fmt!r}, "
+            f"dilations={self._full(p.dilation)!r})"
+        )
+
     # --- declarations ----------------------------------------------------------------
     def _check_translatable(self, op: str, p: Params, shapes: Shapes) -> None:
         problem = self._untranslatable(op, p, shapes)
@@ -500,9 +574,7 @@ class TfNnAdapter(Adapter):
         if op == CONV_TRANSPOSE and (dtype in self._eigen_dtypes or not isinstance(p.padding, str)):
             kernel = f"TF's Eigen transposed convolution kernel ({dtype}, padding {p.padding!r})"
             if grouped:
-                return (
-                    f"{kernel}: 'Gradients for grouped convolutions are not supported on CPU'"
-                )
+                return f"{kernel}: 'Gradients for grouped convolutions are not supported on CPU'"
             if max(p.dilation) > 1:
                 return (
                     f"{kernel}: 'Current CPU implementations do not yet support dilation rates "
@@ -546,6 +618,94 @@ class TfNnAdapter(Adapter):
                 "strides in the row and column dimensions'"
             )
         return None
+
+
+def _repro_transposed_sizes(p: ConvTranspose) -> str:
+    """Per axis (stride, dilation, pads or 'valid'/'same', output_padding), as a literal."""
+    pads: list[Any] = (
+        [p.padding] * p.rank
+        if isinstance(p.padding, str)
+        else [(int(b), int(e)) for b, e in p.padding]
+    )
+    axes = zip(p.stride, p.dilation, pads, p.output_padding, strict=True)
+    return repr([(int(s), int(d), pad, int(op)) for s, d, pad, op in axes])
+
+
+_TF_REPRO_TEMPLATE = """\
+import os
+
+{environment}os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import tensorflow as tf
+
+DTYPE = tf.{dtype}
+CHANNELS_LAST = {channels_last}
+
+
+def _tensor(a):
+    # The values are exactly representable in DTYPE: the conversion is exact.
+    return tf.constant(np.asarray(a, dtype=np.float64).astype(DTYPE.as_numpy_dtype))
+
+
+def _to_layout(x):
+    if not CHANNELS_LAST:
+        return x
+    return tf.transpose(x, [0, *range(2, len(x.shape)), 1])
+
+
+def _from_layout(y):
+    if not CHANNELS_LAST:
+        return y
+    rank = len(y.shape)
+    return tf.transpose(y, [0, rank - 1, *range(1, rank - 1)])
+
+
+def _order(shape):
+    n, c, *spatial = (int(v) for v in shape)
+    return [n, *spatial, c] if CHANNELS_LAST else [n, c, *spatial]
+
+
+def _filter(w):
+    # (A, B, *k) -> TF's (*k, B, A).
+    return tf.transpose(w, [*range(2, len(w.shape)), 1, 0])
+
+
+def _depthwise_filter(w, c_in):
+    # (C_in*m, 1, *k) -> TF's (*k, C_in, m): output channel c*m + j is filter[..., c, j].
+    kernel = [int(k) for k in w.shape[2:]]
+    moved = tf.transpose(w, [*range(2, len(w.shape)), 0, 1])
+    return tf.reshape(moved, [*kernel, c_in, int(w.shape[0]) // c_in])
+
+
+def _transposed_shape(x_shape, w_shape, axes, groups):
+    # The canonical output shape asked of TF: explicit pads give
+    # (n - 1)*s - begin - end + d*(k - 1) + 1 + output_padding; 'valid' gives
+    # n*s + max(d*(k - 1) + 1 - s, 0); 'same' gives n*s.
+    n, _, *spatial = (int(v) for v in x_shape)
+    out = []
+    for size, k, (s, d, pads, extra) in zip(spatial, w_shape[2:], axes):
+        k_eff = d * (int(k) - 1) + 1
+        if pads == "valid":
+            out.append(size * s + max(k_eff - s, 0))
+        elif pads == "same":
+            out.append(size * s)
+        else:
+            out.append((size - 1) * s - pads[0] - pads[1] + k_eff + extra)
+    return [n, int(w_shape[1]) * groups, *out]
+
+
+def _forward(x, w=None, b=None, w_depth=None, w_point=None):
+{body}
+    if b is not None:
+        y = tf.nn.bias_add(y, b, data_format={bias_format!r})
+    return _from_layout(y)
+
+
+def call(**arrays):
+    tensors = {{k: _tensor(a) for k, a in arrays.items() if a is not None}}
+    y = {runner}(**tensors)
+    return np.asarray(y.numpy()).astype(np.float64)
+"""
 
 
 class TfConvolutionAdapter(TfNnAdapter):
@@ -602,6 +762,20 @@ class TfConvolutionAdapter(TfNnAdapter):
             dilations=list(p.dilation),
         )
 
+    def _repro_conv_call(self, p: Conv, fmt: str) -> str:
+        return (
+            f"tf.nn.convolution(_to_layout(x), _filter(w), strides={list(p.stride)!r}, "
+            f"padding={self._padding(p, 'tf.nn.convolution')!r}, data_format={fmt!r}, "
+            f"dilations={list(p.dilation)!r})"
+        )
+
+    def _repro_transpose_call(self, p: ConvTranspose, fmt: str) -> str:
+        return (
+            f"tf.nn.conv_transpose(_to_layout(x), _filter(w), shape, {list(p.stride)!r}, "
+            f"padding={self._padding(p, 'tf.nn.conv_transpose')!r}, data_format={fmt!r}, "
+            f"dilations={list(p.dilation)!r})"
+        )
+
 
 class TfAtrousAdapter(TfNnAdapter):
     """tf.nn.atrous_conv2d and tf.nn.atrous_conv2d_transpose.
@@ -636,6 +810,18 @@ class TfAtrousAdapter(TfNnAdapter):
     def _transpose_call(self, x: Any, f: Any, output_shape: list[int], p: ConvTranspose) -> Any:
         padding = self._padding(p, "tf.nn.atrous_conv2d_transpose")
         return self._tf.nn.atrous_conv2d_transpose(x, f, output_shape, int(p.dilation[0]), padding)
+
+    def _repro_conv_call(self, p: Conv, fmt: str) -> str:
+        padding = self._padding(p, "tf.nn.atrous_conv2d")
+        rate = int(p.dilation[0])
+        return f"tf.nn.atrous_conv2d(_to_layout(x), _filter(w), {rate!r}, {padding!r})"
+
+    def _repro_transpose_call(self, p: ConvTranspose, fmt: str) -> str:
+        padding = self._padding(p, "tf.nn.atrous_conv2d_transpose")
+        return (
+            f"tf.nn.atrous_conv2d_transpose(_to_layout(x), _filter(w), shape, "
+            f"{int(p.dilation[0])!r}, {padding!r})"
+        )
 
     def _untranslatable(self, op: str, p: Params, shapes: Shapes) -> str | None:
         if isinstance(p, Conv | ConvTranspose) and op in (CONV, CONV_TRANSPOSE):

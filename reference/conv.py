@@ -50,7 +50,9 @@ def validate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> Pai
     require(all(d >= 1 for d in p.dilation), "CONV.5", f"dilation must be >= 1, got {p.dilation}")
     require(p.groups >= 1, "CONV.6", f"groups must be >= 1, got {p.groups}")
     c_in, c_out = x.shape[1], w.shape[0]
-    require(c_in >= 1 and c_out >= 1, "CONV.1", f"channels must be >= 1, got C_in={c_in}, C_out={c_out}")
+    require(
+        c_in >= 1 and c_out >= 1, "CONV.1", f"channels must be >= 1, got C_in={c_in}, C_out={c_out}"
+    )
     require(c_in % p.groups == 0, "CONV.6", f"groups={p.groups} does not divide C_in={c_in}")
     require(c_out % p.groups == 0, "CONV.6", f"groups={p.groups} does not divide C_out={c_out}")
     require(
@@ -59,7 +61,9 @@ def validate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> Pai
         f"weight has {w.shape[1]} input channels per group, expected C_in/groups = "
         f"{c_in // p.groups}",
     )
-    require(all(k >= 1 for k in w.shape[2:]), "CONV.1", f"kernel sizes must be >= 1, got {w.shape[2:]}")
+    require(
+        all(k >= 1 for k in w.shape[2:]), "CONV.1", f"kernel sizes must be >= 1, got {w.shape[2:]}"
+    )
     if b is not None:
         require(b.shape == (c_out,), "CONV.7", f"bias must have shape ({c_out},), got {b.shape}")
     if isinstance(p.padding, tuple):

@@ -40,9 +40,7 @@ def _validate_params(p: DeformConv) -> None:
         f"stride and dilation must have 2 entries, got {p.stride} and {p.dilation}",
     )
     require(all(s >= 1 for s in p.stride), "DEFORM.2", f"stride must be >= 1, got {p.stride}")
-    require(
-        all(d >= 1 for d in p.dilation), "DEFORM.2", f"dilation must be >= 1, got {p.dilation}"
-    )
+    require(all(d >= 1 for d in p.dilation), "DEFORM.2", f"dilation must be >= 1, got {p.dilation}")
     require(
         isinstance(p.padding, tuple)
         and len(p.padding) == 2
@@ -56,9 +54,7 @@ def _validate_params(p: DeformConv) -> None:
         f"padding must be non-negative, got {p.padding}",
     )
     require(p.groups >= 1, "DEFORM.2", f"groups must be >= 1, got {p.groups}")
-    require(
-        p.offset_groups >= 1, "DEFORM.2", f"offset_groups must be >= 1, got {p.offset_groups}"
-    )
+    require(p.offset_groups >= 1, "DEFORM.2", f"offset_groups must be >= 1, got {p.offset_groups}")
 
 
 def validate(

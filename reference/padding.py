@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reference.checks import require
-from reference.params import Pairs, PaddingMode
+from reference.params import PaddingMode, Pairs
 
 
 def source_index(i: int, n: int, mode: PaddingMode) -> int | None:
@@ -51,4 +51,9 @@ def check_mode_limits(pads: Pairs, in_size: tuple[int, ...], mode: PaddingMode) 
             )
 
 
-NUMPY_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+NUMPY_PAD_MODE = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+}

@@ -90,4 +90,3 @@ Params = Conv | ConvTranspose | DeformConv | ChannelShuffle
 def as_dict(params: Params) -> dict[str, object]:
     """Plain-data form of a parameter set, for reports and repro scripts."""
     return {"op": type(params).__name__, **asdict(params)}
-

@@ -30,7 +30,9 @@ def same_padding(n: int, k: int, s: int, d: int, split: SameSplit) -> tuple[int,
     return (small, large) if split == "end" else (large, small)
 
 
-def resolve_padding(p: Conv | ConvTranspose, in_size: Sequence[int], kernel: Sequence[int]) -> Pairs:
+def resolve_padding(
+    p: Conv | ConvTranspose, in_size: Sequence[int], kernel: Sequence[int]
+) -> Pairs:
     """Explicit (begin, end) pairs for a forward convolution's padding form (PAD.4-PAD.7)."""
     if p.padding == "valid":
         return tuple((0, 0) for _ in in_size)
@@ -104,7 +106,9 @@ def conv_transpose_output_shape(
     return (x_shape[0], w_shape[1] * p.groups, *out)
 
 
-def receptive_field(kernels: Sequence[int], strides: Sequence[int], dilations: Sequence[int]) -> int:
+def receptive_field(
+    kernels: Sequence[int], strides: Sequence[int], dilations: Sequence[int]
+) -> int:
     """DIL.2: receptive field of stacked layers along one axis.
 
     r_L = 1 + sum_l d_l*(k_l - 1) * prod_{j<l} s_j.

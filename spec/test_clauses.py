@@ -31,7 +31,9 @@ def cited_clauses() -> dict[str, set[str]]:
 
 def test_registry_parses_every_chapter() -> None:
     chapters = {c.chapter for c in registry().values()}
-    assert chapters == {p.name for p in SPEC_DIR.glob("*.md")}, "a spec chapter has no numbered clause"
+    assert chapters == {p.name for p in SPEC_DIR.glob("*.md")}, (
+        "a spec chapter has no numbered clause"
+    )
 
 
 def test_lookup_gives_title_file_and_anchor() -> None:
@@ -42,7 +44,7 @@ def test_lookup_gives_title_file_and_anchor() -> None:
 
 
 def test_unknown_clause_is_an_error() -> None:
-    with pytest.raises(KeyError, match="no clause 'NOPE.1'"):
+    with pytest.raises(KeyError, match=r"no clause 'NOPE\.1'"):
         lookup("NOPE.1")
 
 
@@ -54,7 +56,9 @@ def test_every_cited_clause_exists(capsys: pytest.CaptureFixture[str]) -> None:
     assert not unknown, f"code cites clauses that no spec chapter defines: {unknown}"
     uncited = sorted(c.id for c in known.values() if c.normative and c.id not in cited)
     with capsys.disabled():
-        print(f"\nnormative clauses no test or check cites yet ({len(uncited)}): {', '.join(uncited)}")
+        print(
+            f"\nnormative clauses no test or check cites yet ({len(uncited)}): {', '.join(uncited)}"
+        )
 
 
 def test_clause_ids_are_numbered_in_order() -> None:

@@ -36,15 +36,21 @@ def pointwise(rank: int, groups: int = 1) -> Conv:
 def reference(op: str, a: Arrays, p: Conv) -> np.ndarray:
     """The composite's value by its definition, in float64, on whatever operands it gets."""
     if op == "depthwise_separable":
-        return separable.depthwise_separable(a["x"], a["w_depth"], a["w_point"], None, a.get("b"), p)  # type: ignore[arg-type]
+        return separable.depthwise_separable(
+            a["x"], a["w_depth"], a["w_point"], None, a.get("b"), p
+        )  # type: ignore[arg-type]
     if op == "spatially_separable":
         return separable.spatially_separable(a["x"], a["w_col"], a["w_row"], a.get("b"), p)  # type: ignore[arg-type]
     if op == "flattened":
-        return separable.flattened(a["x"], a["w_lateral"], a["w_vertical"], a["w_horizontal"], a.get("b"), p)  # type: ignore[arg-type]
+        return separable.flattened(
+            a["x"], a["w_lateral"], a["w_vertical"], a["w_horizontal"], a.get("b"), p
+        )  # type: ignore[arg-type]
     if op == "shuffled_grouped":
         x, w1, w2 = a["x"], a["w1"], a["w2"]
         assert x is not None and w1 is not None and w2 is not None
-        return shuffle.shuffled_grouped_conv(x, w1, None, p, p.groups, w2, a.get("b"), pointwise(p.rank, p.groups))
+        return shuffle.shuffled_grouped_conv(
+            x, w1, None, p, p.groups, w2, a.get("b"), pointwise(p.rank, p.groups)
+        )
     raise KeyError(op)
 
 
@@ -81,7 +87,9 @@ def run(adapter: Adapter, op: str, a: Arrays, p: Conv) -> np.ndarray:
         c_out = full.shape[0]
         lateral = adapter.conv(x, a["w_lateral"], None, pointwise(2))  # type: ignore[arg-type]
         vertical = adapter.conv(lateral, a["w_vertical"], None, axis_step(p, pads, 0, groups=c_out))  # type: ignore[arg-type]
-        return adapter.conv(vertical, a["w_horizontal"], a.get("b"), axis_step(p, pads, 1, groups=c_out))  # type: ignore[arg-type]
+        return adapter.conv(
+            vertical, a["w_horizontal"], a.get("b"), axis_step(p, pads, 1, groups=c_out)
+        )  # type: ignore[arg-type]
     if op == "shuffled_grouped":
         hidden = adapter.conv(x, a["w1"], None, p)  # type: ignore[arg-type]
         hidden = adapter.channel_shuffle(hidden, ChannelShuffle(p.groups))

@@ -10,10 +10,14 @@ from adapters.base import OpSupport
 from suites import strategies
 
 
-def draw_example(data: st.DataObject, setups: st.SearchStrategy[strategies.Setup]) -> strategies.Example:
+def draw_example(
+    data: st.DataObject, setups: st.SearchStrategy[strategies.Setup]
+) -> strategies.Example:
     setup = data.draw(setups, label="setup")
     return data.draw(strategies.operands(setup), label="operands")
 
 
-def draw_conv(data: st.DataObject, support: OpSupport, op: str = "conv", **kw: Any) -> strategies.Example:
+def draw_conv(
+    data: st.DataObject, support: OpSupport, op: str = "conv", **kw: Any
+) -> strategies.Example:
     return draw_example(data, strategies.conv_setups(support, op=op, **kw))

@@ -60,7 +60,9 @@ def decode(text: str) -> Setup:
     """Parse a descriptor; a malformed one raises DescriptorError saying what is wrong."""
     op, *items = text.strip().split(";")
     if op not in PARAM_TYPES:
-        raise DescriptorError(f"descriptor starts with unknown operation {op!r}; known: {sorted(PARAM_TYPES)}")
+        raise DescriptorError(
+            f"descriptor starts with unknown operation {op!r}; known: {sorted(PARAM_TYPES)}"
+        )
     values: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -80,7 +82,9 @@ def decode(text: str) -> Setup:
                     kwargs[key] = (
                         value
                         if value in ("valid", "same")
-                        else tuple(tuple(int(v) for v in pair.split(":")) for pair in value.split(","))
+                        else tuple(
+                            tuple(int(v) for v in pair.split(":")) for pair in value.split(",")
+                        )
                     )
                 elif key in ("groups", "offset_groups"):
                     kwargs[key] = int(value)
@@ -112,7 +116,9 @@ def size_formula(setup: Setup) -> str:
                 f"+ {d}*({k}-1) + 1 + {op} = {out}  (TCONV.3)"
             )
         return "; ".join(lines)
-    conv = p if isinstance(p, Conv) else Conv(stride=p.stride, dilation=p.dilation, padding=p.padding)
+    conv = (
+        p if isinstance(p, Conv) else Conv(stride=p.stride, dilation=p.dilation, padding=p.padding)
+    )
     pads = resolve_padding(conv, spatial, kernel)
     for a, (n, k) in enumerate(zip(spatial, kernel, strict=True)):
         s, d, (b, e) = conv.stride[a], conv.dilation[a], pads[a]

@@ -54,7 +54,9 @@ def layer_setup(layer: dict[str, Any], dtype: str, exact: bool) -> Setup:
         c_out = w[0]
     shapes: dict[str, tuple[int, ...] | None] = {"x": x, "w": w, "b": (c_out,) if bias else None}
     if op == "deform_conv":
-        out = conv_output_shape(x, w, Conv(stride=stride, dilation=dilation, padding=padding, groups=groups))
+        out = conv_output_shape(
+            x, w, Conv(stride=stride, dilation=dilation, padding=padding, groups=groups)
+        )
         taps = w[2] * w[3]
         shapes = {
             "x": x,

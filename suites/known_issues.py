@@ -25,7 +25,14 @@ from suites.strategies import Setup
 KNOWN_DIR = Path(__file__).resolve().parent.parent / "adapters" / "known_issues"
 REQUIRED = ("id", "clauses", "surfaces", "when", "versions", "description", "confirmed", "example")
 _SAFE_BUILTINS = {
-    "max": max, "min": min, "any": any, "all": all, "len": len, "set": set, "abs": abs, "zip": zip,
+    "max": max,
+    "min": min,
+    "any": any,
+    "all": all,
+    "len": len,
+    "set": set,
+    "abs": abs,
+    "zip": zip,
 }
 
 
@@ -57,7 +64,11 @@ def registry() -> tuple[KnownIssue, ...]:
             missing = [k for k in REQUIRED if k not in entry]
             if missing:
                 raise ValueError(f"{path.name}: entry {entry.get('id', '?')} lacks {missing}")
-            entry = {**entry, "surfaces": tuple(entry["surfaces"]), "clauses": tuple(entry["clauses"])}
+            entry = {
+                **entry,
+                "surfaces": tuple(entry["surfaces"]),
+                "clauses": tuple(entry["clauses"]),
+            }
             found.append(KnownIssue(framework=path.stem, **entry))
     ids = [k.id for k in found]
     duplicates = {i for i in ids if ids.count(i) > 1}
@@ -75,7 +86,7 @@ def namespace(setup: Setup) -> dict[str, Any]:
 
 
 def triggers(issue: KnownIssue, setup: Setup) -> bool:
-    return bool(eval(issue.when, {"__builtins__": _SAFE_BUILTINS}, namespace(setup)))  # noqa: S307
+    return bool(eval(issue.when, {"__builtins__": _SAFE_BUILTINS}, namespace(setup)))
 
 
 _suspended: list[bool] = []

@@ -15,10 +15,10 @@ import numpy as np
 from adapters.base import Adapter
 from reference import conv as conv_ref
 from reference import deformable, grouped, separable, shuffle, transposed
-from suites import composites
 from reference.numerics import exact_value_range
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
 from reference.sizes import conv_output_shape, conv_transpose_output_shape
+from suites import composites
 
 LOOP_LIMIT = 20_000
 
@@ -131,7 +131,9 @@ def expect(op: str, arrays: Arrays, p: Params) -> Expectation:
     return EXPECTATIONS[op](arrays, p)
 
 
-def exact_range(op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params, dtype: str) -> int:
+def exact_range(
+    op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params, dtype: str
+) -> int:
     """NUM.5: the largest integer magnitude m of inputs that keeps this operation exact (0: none)."""
     w = shapes.get("w")
     bias = shapes.get("b") is not None
@@ -160,7 +162,9 @@ def exact_range(op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params
     return exact_value_range(1, dtype)  # a permutation: any representable integer
 
 
-def expected_shape(op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params) -> tuple[int, ...]:
+def expected_shape(
+    op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params
+) -> tuple[int, ...]:
     x, w = shapes["x"], shapes.get("w")
     assert x is not None
     if op == "conv" or op == "depthwise_conv":
@@ -168,7 +172,9 @@ def expected_shape(op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Par
         return conv_output_shape(x, w, p)
     if op in composites.NEEDS:
         assert isinstance(p, Conv)
-        values = composites.reference(op, {k: np.zeros(v) if v else None for k, v in shapes.items()}, p)
+        values = composites.reference(
+            op, {k: np.zeros(v) if v else None for k, v in shapes.items()}, p
+        )
         return values.shape
     if op == "separable_conv":
         wp = shapes["w_point"]

@@ -70,7 +70,7 @@ def unsupported(reason: str) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):  # noqa: ANN201
+def pytest_runtest_call(item: pytest.Item):
     _current["item"] = ItemStats()
     try:
         return (yield)
@@ -174,7 +174,10 @@ def matrix(records: list[dict[str, Any]], backends: list[str]) -> dict[str, dict
         old = cells[r["variant"]].get(r["backend"])
         if old is None or RANK[r["outcome"]] > RANK[old]:
             cells[r["variant"]][r["backend"]] = r["outcome"]
-    return {variant: {b: row.get(b, "unsupported") for b in backends} for variant, row in sorted(cells.items())}
+    return {
+        variant: {b: row.get(b, "unsupported") for b in backends}
+        for variant, row in sorted(cells.items())
+    }
 
 
 def clause_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -224,7 +227,7 @@ def _versions(b: Any) -> dict[str, str]:
         return {"unavailable": b.problem}
     try:
         version = b.adapter.version()
-    except Exception as exc:  # noqa: BLE001 - a dead child process must not lose the report
+    except Exception as exc:
         version = f"unknown ({type(exc).__name__})"
     return {"framework": b.adapter.framework, "version": version, "device": b.adapter.device}
 

@@ -37,7 +37,13 @@ def _literal(name: str, a: np.ndarray | None) -> str:
     if a is None:
         return f"{name} = None"
     values = np.asarray(a, dtype=np.float64)
-    body = np.array2string(values.ravel(), separator=", ", threshold=sys.maxsize, floatmode="unique", max_line_width=100)
+    body = np.array2string(
+        values.ravel(),
+        separator=", ",
+        threshold=sys.maxsize,
+        floatmode="unique",
+        max_line_width=100,
+    )
     return f"{name} = np.array({body}, dtype=np.float64).reshape({values.shape})"
 
 

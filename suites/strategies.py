@@ -69,7 +69,9 @@ def channels(
     draw: st.DrawFn, support: OpSupport, *, depthwise: bool = False, grouped: bool = False
 ) -> tuple[int, int, int]:
     """(groups, C_in, C_out) with groups dividing both (CONV.6); grouped: groups >= 2."""
-    groups = draw(st.integers(2 if grouped else 1, MAX_GROUPS), label="groups") if support.groups else 1
+    groups = (
+        draw(st.integers(2 if grouped else 1, MAX_GROUPS), label="groups") if support.groups else 1
+    )
     if depthwise:
         multiplier = draw(st.integers(1, MAX_PER_GROUP), label="depth_multiplier")
         return groups, groups, groups * multiplier
@@ -139,7 +141,9 @@ def conv_setups(
 ) -> Setup:
     """A valid forward convolution the backend declares, with shapes (CONV, PAD)."""
     rank = draw(spatial_rank(support, ranks))
-    mode_options = _ordered(support.padding_modes, modes or ("zeros", "reflect", "replicate", "circular"))
+    mode_options = _ordered(
+        support.padding_modes, modes or ("zeros", "reflect", "replicate", "circular")
+    )
     mode = draw(st.sampled_from(mode_options), label="padding_mode")
     form_options = [f for f in padding_forms(support, mode) if forms is None or f in forms]
     form = draw(st.sampled_from(form_options), label="padding_form")
@@ -202,7 +206,9 @@ def conv_setups(
 
 
 @st.composite
-def with_numerics(draw: st.DrawFn, support: OpSupport, op: str, params: Any, shapes: Shapes) -> Setup:
+def with_numerics(
+    draw: st.DrawFn, support: OpSupport, op: str, params: Any, shapes: Shapes
+) -> Setup:
     """The setup with a dtype and, where NUM.5 defines it for this length, exact mode."""
     from suites.oracle import exact_range  # the oracle knows each operation's length
 
@@ -218,7 +224,9 @@ def element_strategy(dtype: str, exact_range: int) -> st.SearchStrategy[float]:
         return st.integers(-exact_range, exact_range).map(float)
     width = {"float64": 64, "float32": 32, "float16": 16, "bfloat16": 32}[dtype]
     # Normal numbers only (NUM.4): frameworks may flush subnormals to zero.
-    tiny = {"float64": 2.0**-60, "float32": 2.0**-30, "float16": 2.0**-14, "bfloat16": 2.0**-30}[dtype]
+    tiny = {"float64": 2.0**-60, "float32": 2.0**-30, "float16": 2.0**-14, "bfloat16": 2.0**-30}[
+        dtype
+    ]
     return st.floats(-2.0, 2.0, width=width, allow_nan=False, allow_subnormal=False).map(
         lambda v: v if abs(v) >= tiny else 0.0
     )
@@ -283,20 +291,28 @@ def transposed_setups(
     dilation = tuple(
         draw(st.integers(1, 3), label=f"dilation[{a}]") if may_dilate else 1 for a in range(rank)
     )
-    kernel = tuple(draw(st.integers(1, MAX_KERNEL[rank]), label=f"kernel[{a}]") for a in range(rank))
+    kernel = tuple(
+        draw(st.integers(1, MAX_KERNEL[rank]), label=f"kernel[{a}]") for a in range(rank)
+    )
     padding: Pairs | str
     output_padding: tuple[int, ...] = (0,) * rank
     size: list[int] = []
     if form in ("valid", "same"):
         padding = form
-        size = [1 + draw(st.integers(0, MAX_SIZE[rank] // 2), label=f"size[{a}]") for a in range(rank)]
+        size = [
+            1 + draw(st.integers(0, MAX_SIZE[rank] // 2), label=f"size[{a}]") for a in range(rank)
+        ]
     else:
         padding = draw(explicit_pads(form, rank))
         extra = []
         for a in range(rank):
             s, d = stride[a], dilation[a]
             limit = max(s, d) if support.output_padding_rule == "stride_or_dilation" else s
-            op = draw(st.integers(0, limit - 1), label=f"output_padding[{a}]") if support.output_padding_rule else 0
+            op = (
+                draw(st.integers(0, limit - 1), label=f"output_padding[{a}]")
+                if support.output_padding_rule
+                else 0
+            )
             extra.append(op)
             b, e = padding[a]
             # TCONV.3: (n-1)s - b - e + k_eff + op >= 1  <=>  n >= 1 + ceil((b + e - k_eff - op + 1) / s)
@@ -313,7 +329,9 @@ def transposed_setups(
         output_padding=output_padding,
         groups=groups,
         output_padding_rule=(
-            "stride_or_dilation" if support.output_padding_rule == "stride_or_dilation" else "stride"
+            "stride_or_dilation"
+            if support.output_padding_rule == "stride_or_dilation"
+            else "stride"
         ),
     )
     shapes = {
@@ -337,7 +355,10 @@ def deform_setups(draw: st.DrawFn, support: OpSupport, *, masked: bool | None = 
         draw(st.integers(1, 2), label=f"dilation[{a}]") if support.dilation else 1 for a in range(2)
     )
     kernel = tuple(draw(st.integers(1, 3), label=f"kernel[{a}]") for a in range(2))
-    form = draw(st.sampled_from(_ordered(support.padding, ("symmetric", "asymmetric"))), label="padding_form")
+    form = draw(
+        st.sampled_from(_ordered(support.padding, ("symmetric", "asymmetric"))),
+        label="padding_form",
+    )
     padding = draw(explicit_pads(form, 2))
     size = tuple(
         max(1, effective_kernel(kernel[a], dilation[a]) - sum(padding[a]))
@@ -376,7 +397,10 @@ OFFSET_GRID = 8  # NUM.4: offsets are multiples of 1/8
 def offsets(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     """Offsets on the 1/8 grid in [-3, 3]: sampling points inside, between and outside the input."""
     return hnp.arrays(
-        np.float64, shape, elements=st.integers(-3 * OFFSET_GRID, 3 * OFFSET_GRID).map(lambda v: v / OFFSET_GRID), fill=st.nothing()
+        np.float64,
+        shape,
+        elements=st.integers(-3 * OFFSET_GRID, 3 * OFFSET_GRID).map(lambda v: v / OFFSET_GRID),
+        fill=st.nothing(),
     )
 
 
@@ -387,7 +411,9 @@ def shuffle_setups(draw: st.DrawFn, support: OpSupport) -> Setup:
     c = groups * draw(st.integers(1, 4), label="channels_per_group")
     size = tuple(draw(st.integers(1, 3), label=f"size[{a}]") for a in range(rank))
     batch = draw(st.integers(1, MAX_BATCH), label="batch")
-    setup = draw(with_numerics(support, "channel_shuffle", ChannelShuffle(groups), {"x": (batch, c, *size)}))
+    setup = draw(
+        with_numerics(support, "channel_shuffle", ChannelShuffle(groups), {"x": (batch, c, *size)})
+    )
     return replace(setup, exact=True)  # SHUF.8: a permutation is bit-exact in every dtype
 
 
@@ -419,7 +445,9 @@ def composite_setups(draw: st.DrawFn, support: OpSupport, op: str) -> Setup:
     asymmetric pads, so it is drawn only where asymmetric padding is declared.
     """
     # Each step gets explicit pads (SEP.5), so explicit padding must be declared.
-    forms = ("symmetric", "valid") + (("asymmetric", "same") if "asymmetric" in support.padding else ())
+    forms = ("symmetric", "valid") + (
+        ("asymmetric", "same") if "asymmetric" in support.padding else ()
+    )
     base = draw(
         conv_setups(
             support,
@@ -439,14 +467,35 @@ def composite_setups(draw: st.DrawFn, support: OpSupport, op: str) -> Setup:
     bias = base.shapes["b"] is not None
     shapes: Shapes
     if op == "depthwise_separable":
-        shapes = {"x": x, "w_depth": w, "w_point": (c_out, c_mid, 1, 1), "b": (c_out,) if bias else None}
+        shapes = {
+            "x": x,
+            "w_depth": w,
+            "w_point": (c_out, c_mid, 1, 1),
+            "b": (c_out,) if bias else None,
+        }
     elif op == "spatially_separable":
-        shapes = {"x": x, "w_col": (c_mid, c_in // p.groups, kh, 1), "w_row": (c_mid, 1, 1, kw), "b": (c_mid,) if bias else None}
+        shapes = {
+            "x": x,
+            "w_col": (c_mid, c_in // p.groups, kh, 1),
+            "w_row": (c_mid, 1, 1, kw),
+            "b": (c_mid,) if bias else None,
+        }
     elif op == "flattened":
         p = replace(p, groups=1)
-        shapes = {"x": x, "w_lateral": (c_mid, c_in, 1, 1), "w_vertical": (c_mid, 1, kh, 1), "w_horizontal": (c_mid, 1, 1, kw), "b": (c_mid,) if bias else None}
+        shapes = {
+            "x": x,
+            "w_lateral": (c_mid, c_in, 1, 1),
+            "w_vertical": (c_mid, 1, kh, 1),
+            "w_horizontal": (c_mid, 1, 1, kw),
+            "b": (c_mid,) if bias else None,
+        }
     else:  # shuffled_grouped: grouped conv, shuffle, 1x1 grouped conv (ShuffleNet unit)
         per_group = draw(st.integers(1, MAX_PER_GROUP), label="out_channels_per_group")
         c_final = p.groups * per_group
-        shapes = {"x": x, "w1": w, "w2": (c_final, c_mid // p.groups, 1, 1), "b": (c_final,) if bias else None}
+        shapes = {
+            "x": x,
+            "w1": w,
+            "w2": (c_final, c_mid // p.groups, 1, 1),
+            "b": (c_final,) if bias else None,
+        }
     return draw(with_numerics(support, op, p, shapes))

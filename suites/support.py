@@ -22,7 +22,9 @@ def require(adapter: Adapter, op: str, **needs: object) -> OpSupport:
         have = getattr(support, field)
         if isinstance(wanted, frozenset):
             if not (have & wanted):
-                outcomes.unsupported(f"{adapter.name} {op} supports {field}={sorted(have)}, needs one of {sorted(wanted)}")
+                outcomes.unsupported(
+                    f"{adapter.name} {op} supports {field}={sorted(have)}, needs one of {sorted(wanted)}"
+                )
         elif have != wanted:
             outcomes.unsupported(f"{adapter.name} {op} declares {field}={have}")
     return support
@@ -57,7 +59,10 @@ def unsupported_reason(adapter: Adapter, setup: Any) -> str | None:
     x = setup.shapes.get("x")
     checks: list[tuple[bool, str]] = [
         (setup.dtype in support.dtypes, f"dtype {setup.dtype}"),
-        (x is None or len(x) - 2 in support.ranks or setup.op == "channel_shuffle", f"rank {None if x is None else len(x) - 2}"),
+        (
+            x is None or len(x) - 2 in support.ranks or setup.op == "channel_shuffle",
+            f"rank {None if x is None else len(x) - 2}",
+        ),
     ]
     form = padding_form(p)
     if form is not None:
@@ -72,7 +77,10 @@ def unsupported_reason(adapter: Adapter, setup: Any) -> str | None:
     stride, dilation = getattr(p, "stride", (1,)), getattr(p, "dilation", (1,))
     checks.append((max(dilation) == 1 or support.dilation, "dilation > 1"))
     checks.append(
-        (max(dilation) == 1 or max(stride) == 1 or support.dilation_with_stride, "dilation and stride > 1 together")
+        (
+            max(dilation) == 1 or max(stride) == 1 or support.dilation_with_stride,
+            "dilation and stride > 1 together",
+        )
     )
     if form in ("same", "same_begin"):
         checks.append((max(stride) == 1 or support.strided_same, "'same' with stride > 1"))

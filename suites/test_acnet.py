@@ -25,7 +25,9 @@ EPS = 2.0**-10
 @st.composite
 def batch_norms(draw: st.DrawFn, channels: int, name: str) -> acnet.BatchNorm:
     def ints(what: str, low: int, high: int) -> np.ndarray:
-        values = [draw(st.integers(low, high), label=f"{name}.{what}[{c}]") for c in range(channels)]
+        values = [
+            draw(st.integers(low, high), label=f"{name}.{what}[{c}]") for c in range(channels)
+        ]
         return np.array(values, dtype=np.float64)
 
     var = 4.0 ** ints("log4_var", 0, 1) - EPS
@@ -38,16 +40,23 @@ def acnet_examples(draw: st.DrawFn, support: OpSupport) -> tuple[strategies.Exam
     groups, c_in, c_out = draw(strategies.channels(support))
     k = draw(st.sampled_from([1, 3]), label="k")
     may_dilate = support.dilation
-    dilation = tuple(draw(st.integers(1, 2), label=f"dilation[{a}]") if may_dilate else 1 for a in range(2))
+    dilation = tuple(
+        draw(st.integers(1, 2), label=f"dilation[{a}]") if may_dilate else 1 for a in range(2)
+    )
     stride_ok = support.dilation_with_stride or max(dilation) == 1
-    stride = tuple(draw(st.integers(1, 2), label=f"stride[{a}]") if stride_ok else 1 for a in range(2))
+    stride = tuple(
+        draw(st.integers(1, 2), label=f"stride[{a}]") if stride_ok else 1 for a in range(2)
+    )
     pads = tuple(
-        ((k // 2) * dilation[a] + draw(st.integers(0, 1), label=f"extra_pad[{a}]"),) * 2 for a in range(2)
+        ((k // 2) * dilation[a] + draw(st.integers(0, 1), label=f"extra_pad[{a}]"),) * 2
+        for a in range(2)
     )
     p = Conv(stride=stride, dilation=dilation, padding=pads, groups=groups)  # type: ignore[arg-type]
     size = tuple(1 + draw(st.integers(0, 5), label=f"extra_size[{a}]") for a in range(2))
     batch = draw(st.integers(1, strategies.MAX_BATCH), label="batch")
-    dtype = draw(st.sampled_from([d for d in strategies.DTYPE_ORDER if d in support.dtypes]), label="dtype")
+    dtype = draw(
+        st.sampled_from([d for d in strategies.DTYPE_ORDER if d in support.dtypes]), label="dtype"
+    )
     shapes: strategies.Shapes = {
         "x": (batch, c_in, *size),
         "square": (c_out, c_in // groups, k, k),
@@ -80,7 +89,9 @@ def expectation(x: np.ndarray, block: acnet.ACBlock, p: Conv) -> Expectation:
     )
 
 
-def backend_block(adapter: Adapter, example: strategies.Example, block: acnet.ACBlock) -> np.ndarray | None:
+def backend_block(
+    adapter: Adapter, example: strategies.Example, block: acnet.ACBlock
+) -> np.ndarray | None:
     """Each branch through the backend's conv; batch norm and the sum applied in float64."""
     x = example.arrays["x"]
     assert x is not None
@@ -95,7 +106,9 @@ def backend_block(adapter: Adapter, example: strategies.Example, block: acnet.AC
         strict=True,
     ):
         w = example.arrays[name]
-        got = call_backend(adapter, example, "ACNET.4", lambda w=w, q=q: adapter.conv(x, w, None, q))
+        got = call_backend(
+            adapter, example, "ACNET.4", lambda w=w, q=q: adapter.conv(x, w, None, q)
+        )
         if got is None:
             return None
         want = conv_ref.conv_fast(x.astype(np.float64), w.astype(np.float64), None, q)  # type: ignore[union-attr]
@@ -108,7 +121,7 @@ def backend_block(adapter: Adapter, example: strategies.Example, block: acnet.AC
 
 @pytest.mark.clauses("ACNET.2", "ACNET.3", "ACNET.4")
 @given(data=st.data())
-def test_block_from_backend_convolutions(backend, data) -> None:  # noqa: ANN001
+def test_block_from_backend_convolutions(backend, data) -> None:
     """Square, 1 x k and k x 1 branches with their alignment padding sum to the block."""
     support = require(backend, CONV, ranks=frozenset({2}), padding=frozenset({"symmetric"}))
     example, block = data.draw(acnet_examples(support), label="block")
@@ -124,9 +137,11 @@ def test_block_from_backend_convolutions(backend, data) -> None:  # noqa: ANN001
 
 @pytest.mark.clauses("ACNET.5", "ACNET.6", "ACNET.7")
 @given(data=st.data())
-def test_fused_deploy_form(backend, data) -> None:  # noqa: ANN001
+def test_fused_deploy_form(backend, data) -> None:
     """The fused k x k kernel and bias, run by the backend's conv, equal the block."""
-    support = require(backend, CONV, ranks=frozenset({2}), padding=frozenset({"symmetric"}), bias=True)
+    support = require(
+        backend, CONV, ranks=frozenset({2}), padding=frozenset({"symmetric"}), bias=True
+    )
     example, block = data.draw(acnet_examples(support), label="block")
     x = example.arrays["x"]
     p = example.setup.params

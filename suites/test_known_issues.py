@@ -26,10 +26,16 @@ def replay(backend: Adapter, setup: Setup, issue: known_issues.KnownIssue) -> No
     """Run the pinned example as its suite would: an invalid configuration through the
     error-behaviour check (ERR), a valid one through the value and shape check."""
     try:
-        oracle.expect(setup.op, {k: None if v is None else np.zeros(v) for k, v in setup.shapes.items()}, setup.params)
+        oracle.expect(
+            setup.op,
+            {k: None if v is None else np.zeros(v) for k, v in setup.shapes.items()},
+            setup.params,
+        )
     except SpecError:
         clause = issue.clauses[0]
-        isolation.expect_rejection(backend, invalid.operands(setup), clause, f"pinned example of {issue.id}")
+        isolation.expect_rejection(
+            backend, invalid.operands(setup), clause, f"pinned example of {issue.id}"
+        )
         return
     example = strategies.seeded_operands(setup, fixed.seed_of(issue.example))
     check_example(backend, example, clause=issue.clauses[0], shape_clause=issue.clauses[0])
@@ -52,7 +58,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.mark.clauses("LAYOUT.4")
-def test_known_issue_still_reproduces(request: pytest.FixtureRequest, surface_issue: tuple[str, str]) -> None:
+def test_known_issue_still_reproduces(
+    request: pytest.FixtureRequest, surface_issue: tuple[str, str]
+) -> None:
     from conftest import selected_adapters
 
     surface, issue_id = surface_issue

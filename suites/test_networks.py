@@ -22,13 +22,15 @@ SHAPE_CLAUSE = {"conv": "CONV.3", "conv_transpose": "TCONV.3", "deform_conv": "D
 @pytest.mark.clauses("CONV.2", "CONV.3", "TCONV.2", "TCONV.3", "DEFORM.7", "NUM.3", "NUM.5")
 @pytest.mark.parametrize("mode", ["exact", "bounded"])
 @pytest.mark.parametrize("layer", sorted(LAYERS))
-def test_network_layer(backend, layer: str, mode: str) -> None:  # noqa: ANN001
+def test_network_layer(backend, layer: str, mode: str) -> None:
     spec = LAYERS[layer]
     setup = fixed.layer_setup(spec, "float32", exact=mode == "exact")
     reason = unsupported_reason(backend, setup)
     if reason is not None:
         outcomes.unsupported(reason)
     if setup.exact and exact_range(setup.op, setup.shapes, setup.params, setup.dtype) < 1:
-        pytest.skip(f"exact mode (NUM.5) is not defined for {layer}'s accumulation length in float32")
+        pytest.skip(
+            f"exact mode (NUM.5) is not defined for {layer}'s accumulation length in float32"
+        )
     example = strategies.seeded_operands(setup, fixed.seed_of(layer))
     check_example(backend, example, clause=CLAUSE[setup.op], shape_clause=SHAPE_CLAUSE[setup.op])

@@ -14,7 +14,7 @@ from suites.verdict import check_example
 
 @pytest.mark.clauses("PAD.4", "PAD.6", "CONV.3")
 @given(data=st.data())
-def test_asymmetric_and_same(backend, data) -> None:  # noqa: ANN001
+def test_asymmetric_and_same(backend, data) -> None:
     """Explicit (begin, end) pairs and 'same' place the window where PAD.4/PAD.6 say."""
     support = require(backend, CONV, padding=frozenset({"asymmetric", "same", "same_begin"}))
     example = draw_conv(data, support, forms=("asymmetric", "same", "same_begin"), modes=("zeros",))
@@ -23,7 +23,7 @@ def test_asymmetric_and_same(backend, data) -> None:  # noqa: ANN001
 
 @pytest.mark.clauses("PAD.6", "PAD.7", "CONV.3")
 @given(data=st.data())
-def test_same_with_stride(backend, data) -> None:  # noqa: ANN001
+def test_same_with_stride(backend, data) -> None:
     """'same' with stride > 1 yields ceil(n / s) outputs (PAD.7)."""
     support = require(backend, CONV, padding=frozenset({"same", "same_begin"}), strided_same=True)
     example = draw_conv(data, support, forms=("same", "same_begin"), modes=("zeros",), strided=True)
@@ -32,7 +32,7 @@ def test_same_with_stride(backend, data) -> None:  # noqa: ANN001
 
 @pytest.mark.clauses("PAD.3", "CONV.3")
 @given(data=st.data())
-def test_negative_padding_crops(backend, data) -> None:  # noqa: ANN001
+def test_negative_padding_crops(backend, data) -> None:
     support = require(backend, CONV, padding=frozenset({"negative"}))
     example = draw_conv(data, support, forms=("negative",), modes=("zeros",))
     check_example(backend, example, clause="PAD.3", shape_clause="CONV.3")
@@ -41,7 +41,7 @@ def test_negative_padding_crops(backend, data) -> None:  # noqa: ANN001
 @pytest.mark.clauses("PAD.8", "PAD.9", "PAD.10", "PAD.11")
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
 @given(data=st.data())
-def test_padding_mode(backend, mode, data) -> None:  # noqa: ANN001
+def test_padding_mode(backend, mode, data) -> None:
     """Each padding mode reads the input at the positions PAD.9-PAD.11 give."""
     support = require(backend, CONV, padding_modes=frozenset({mode}))
     example = draw_conv(data, support, modes=(mode,))

@@ -26,7 +26,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.mark.clauses("CONV.2", "CONV.3")
-def test_replay(backend, config: str) -> None:  # noqa: ANN001
+def test_replay(backend, config: str) -> None:
     try:
         setup = descriptor.decode(config)
     except descriptor.DescriptorError as exc:

@@ -15,7 +15,7 @@ from suites.verdict import check_example
 
 @pytest.mark.clauses("SHUF.1")
 @given(data=st.data())
-def test_channel_shuffle(backend, data) -> None:  # noqa: ANN001
+def test_channel_shuffle(backend, data) -> None:
     """A permutation of channels: exact in every dtype."""
     support = require(backend, CHANNEL_SHUFFLE)
     example = draw_example(data, strategies.shuffle_setups(support))
@@ -24,7 +24,7 @@ def test_channel_shuffle(backend, data) -> None:  # noqa: ANN001
 
 @pytest.mark.clauses("SHUF.5", "NUM.6")
 @given(data=st.data())
-def test_shuffled_grouped_conv(backend, data) -> None:  # noqa: ANN001
+def test_shuffled_grouped_conv(backend, data) -> None:
     """Grouped conv, channel shuffle, 1x1 grouped conv: the ShuffleNet unit from the backend's ops."""
     support = require(backend, CONV, groups=True, ranks=frozenset({2}))
     require(backend, CHANNEL_SHUFFLE)

@@ -84,10 +84,17 @@ def call_backend(
         outcomes.record_limited(str(exc))
         return None
     except (BackendCrash, BackendTimeout) as exc:
-        fail("ERR.3", adapter, example, f"the backend process died or hung on a valid configuration: {exc}")
+        fail(
+            "ERR.3",
+            adapter,
+            example,
+            f"the backend process died or hung on a valid configuration: {exc}",
+        )
         return None
-    except Exception as exc:  # noqa: BLE001 - any exception on a valid input is the finding
-        fail(clause, adapter, example, f"raised {type(exc).__name__} on a valid configuration: {exc}")
+    except Exception as exc:
+        fail(
+            clause, adapter, example, f"raised {type(exc).__name__} on a valid configuration: {exc}"
+        )
         return None
     if not isinstance(got, np.ndarray):
         fail("LAYOUT.2", adapter, example, f"returned {type(got).__name__}, not a NumPy array")
@@ -104,7 +111,10 @@ def check_example(adapter: Adapter, example: Example, *, clause: str, shape_clau
         return
     expected = oracle.expect(setup.op, example.arrays, setup.params)
     got = call_backend(
-        adapter, example, clause, lambda: oracle.run(adapter, setup.op, example.arrays, setup.params)
+        adapter,
+        example,
+        clause,
+        lambda: oracle.run(adapter, setup.op, example.arrays, setup.params),
     )
     if got is None:
         return
@@ -131,7 +141,12 @@ def check_shape(
 def check_dtype(adapter: Adapter, example: Example, got: np.ndarray) -> None:
     want = example.arrays["x"].dtype  # type: ignore[union-attr]
     if got.dtype != want:
-        fail("LAYOUT.3", adapter, example, f"dtype:    got {got.dtype}, expected {want} (the input's)")
+        fail(
+            "LAYOUT.3",
+            adapter,
+            example,
+            f"dtype:    got {got.dtype}, expected {want} (the input's)",
+        )
 
 
 def check_values(
@@ -147,13 +162,19 @@ def check_values(
         error = np.abs(got64 - expected.values)
         error = np.where(np.isnan(error), np.inf, error)  # NaN where a number is due
         over = error > bound
-    ratio = np.where(bound > 0, error / np.where(bound > 0, bound, 1), np.where(error > 0, np.inf, 0))
+    ratio = np.where(
+        bound > 0, error / np.where(bound > 0, bound, 1), np.where(error > 0, np.inf, 0)
+    )
     worst_ratio = float(ratio.max()) if ratio.size else 0.0
     outcomes.record_example(worst_ratio)
     if not over.any():
         return
     worst = np.unravel_index(int(np.argmax(np.where(over, ratio, -1))), over.shape)
-    mode = "exact mode (NUM.5): any difference fails" if setup.exact else f"bound NUM.3 in {setup.dtype}"
+    mode = (
+        "exact mode (NUM.5): any difference fails"
+        if setup.exact
+        else f"bound NUM.3 in {setup.dtype}"
+    )
     detail = (
         f"values:   {int(over.sum())} of {over.size} elements differ beyond the allowed error ({mode})\n"
         f"worst:    index {tuple(int(i) for i in worst)}: got {float(got64[worst])!r}, "

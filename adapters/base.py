@@ -92,6 +92,9 @@ class Adapter:
 
     name: ClassVar[str] = ""  # surface name shown in reports, e.g. "torch.channels_last"
     framework: ClassVar[str] = ""  # the importable framework, e.g. "torch"
+    # Surfaces that run in a child process (crash isolation, import-time modes) cost a
+    # framework import per pytest process: a plain run leaves them out, --backend names them.
+    opt_in: ClassVar[bool] = False
     capabilities: Capabilities
 
     def version(self) -> str:

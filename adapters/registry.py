@@ -99,7 +99,8 @@ def select(requested: list[str] | None, extra_specs: list[str]) -> list[Loaded]:
     """The backends a run tests.
 
     With `requested` None: every built-in or entry-point surface whose
-    framework imports, plus the --adapter ones. Otherwise exactly the named
+    framework imports, except the opt-in ones (child-process surfaces), plus
+    the --adapter ones. Otherwise exactly the named
     ones (an unknown name is an error listing the known names); a named
     backend whose framework is missing is reported unavailable.
     """
@@ -109,7 +110,8 @@ def select(requested: list[str] | None, extra_specs: list[str]) -> list[Loaded]:
     for name, factory in external:
         known[name] = factory
     if requested is None:
-        names = list(known)
+        names = [n for n, f in known.items() if not getattr(f, "opt_in", False)]
+        names += [n for n, _ in external if n not in names]
     else:
         unknown = [n for n in requested if n not in known]
         if unknown:

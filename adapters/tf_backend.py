@@ -893,6 +893,8 @@ class TfFunctionProxy(ProxyAdapter):
 
     name = "tf.function"
     framework = "tensorflow"
+    # A child process with its own framework import: tested when named with --backend.
+    opt_in = True
 
     def __init__(self) -> None:
         _require_tensorflow()
@@ -916,6 +918,8 @@ class TfOnednnOffAdapter(ProxyAdapter):
     """
 
     name = "tf.nn.onednn_off"
+    # A child process with its own framework import: tested when named with --backend.
+    opt_in = True
     framework = "tensorflow"
 
     def __init__(self) -> None:

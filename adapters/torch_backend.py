@@ -605,6 +605,8 @@ class TorchChannelsLastProxy(ProxyAdapter):
 
     name = "torch.channels_last"
     framework = "torch"
+    # A child process with its own framework import: tested when named with --backend.
+    opt_in = True
 
     def __init__(self) -> None:
         if importlib.util.find_spec("torch") is None:

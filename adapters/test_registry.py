@@ -6,6 +6,7 @@ adapter defined in a temporary module outside this repository.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -159,3 +160,30 @@ def test_wrong_external_adapter_fails_with_clause_and_repro(tmp_path: Path) -> N
         [sys.executable, str(fixed)], capture_output=True, text=True, env=env, check=False
     )
     assert rerun.returncode == 0 and "conforms" in rerun.stdout, rerun.stdout + rerun.stderr
+
+
+def test_conformance_report_is_the_same_with_and_without_xdist(tmp_path: Path) -> None:
+    """Workers' results are merged in the controller: -n 2 reports what one process does."""
+    reports = {}
+    for workers in ("0", "2"):
+        path = tmp_path / f"n{workers}" / "conformance.json"
+        result = run_convspec(
+            tmp_path,
+            "suites/test_conv.py",
+            "--backend",
+            "numpy",
+            "--hypothesis-profile",
+            "ci",
+            "-n",
+            workers,
+            "--conformance-report",
+            str(path),
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        report = json.loads(path.read_text(encoding="utf-8"))
+        for record in report["records"]:
+            record["tests"] = sorted(record["tests"])
+        reports[workers] = report
+        assert path.with_suffix(".md").read_text(encoding="utf-8").count("| conv |") == 1
+    assert reports["0"]["records"], "the report has records"
+    assert reports["0"] == reports["2"]

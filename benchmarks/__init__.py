@@ -1,0 +1,1 @@
+"""convspec's own benchmarks: mutation testing of the suites and speed measurements."""

@@ -12,7 +12,7 @@ a different bug.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import cache
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from adapters.base import Adapter
+from reference.params import Conv, ConvTranspose
+from reference.sizes import conv_output_shape, conv_transpose_output_shape, resolve_padding
 from suites.strategies import Setup
 
 KNOWN_DIR = Path(__file__).resolve().parent.parent / "adapters" / "known_issues"
@@ -78,11 +80,30 @@ def registry() -> tuple[KnownIssue, ...]:
 
 
 def namespace(setup: Setup) -> dict[str, Any]:
-    """Names a `when` predicate may use: op, dtype, exact, operand shapes, every parameter."""
+    """Names a `when` predicate may use: op, dtype, exact, operand shapes, every parameter,
+    `pads` (a forward padding form resolved to (begin, end) pairs, PAD.4-PAD.7) and `out`
+    (the output shape of CONV.3 or TCONV.3/TCONV.4, even where a size is < 1); each of
+    the last two is None where the configuration has none (a missing weight, stride 0)."""
     names: dict[str, Any] = {"op": setup.op, "dtype": setup.dtype, "exact": setup.exact}
     names.update(setup.shapes)
     names.update({f.name: getattr(setup.params, f.name) for f in fields(setup.params)})
+    names["pads"] = _sized(setup, lambda x, w, p: resolve_padding(p, x[2:], w[2:]), Conv)
+    names["out"] = _sized(setup, conv_output_shape, Conv)
+    if names["out"] is None:
+        names["out"] = _sized(setup, conv_transpose_output_shape, ConvTranspose)
     return names
+
+
+def _sized(setup: Setup, formula: Callable[..., Any], params: type) -> Any:
+    """formula(x shape, w shape, params), or None where it does not apply or cannot be
+    evaluated (the configurations here are often invalid on purpose)."""
+    x, w = setup.shapes.get("x"), setup.shapes.get("w")
+    if type(setup.params) is not params or x is None or w is None:
+        return None
+    try:
+        return formula(x, w, setup.params)
+    except (ValueError, ZeroDivisionError, TypeError):
+        return None
 
 
 def triggers(issue: KnownIssue, setup: Setup) -> bool:

@@ -127,6 +127,13 @@ def expect_rejection(
     if limited(adapter, example):
         return
     setup = example.setup
+    crash = known_issues.match(adapter, setup, "ERR.3")
+    if crash is not None:
+        # A registered crash or hang costs a child restart or the whole time limit per
+        # example; its pinned example replays it every run (suites/test_known_issues.py),
+        # and that replay, run with matching suspended, fails once it is fixed.
+        outcomes.record_known(crash)
+        return
     outcome = call(adapter, setup.op, example.arrays, setup.params, timeout)
     what = f"an invalid configuration ({clause}: {description})"
     if isinstance(outcome.error, BackendCrash | BackendTimeout):

@@ -24,6 +24,7 @@ parent waits on the pipes with select().
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib
 import os
 import pickle
@@ -559,6 +560,7 @@ def _handle(adapter: Adapter | None, request: tuple[Any, ...]) -> tuple[Adapter 
 
 def serve() -> None:
     """The child's loop: one reply per request, until the parent closes stdin."""
+    _die_with_parent()
     # Keep private copies of the protocol pipes and point fds 0 and 1 elsewhere,
     # so that a framework printing to stdout cannot corrupt the protocol.
     requests, replies = os.dup(0), os.dup(1)
@@ -581,6 +583,20 @@ def serve() -> None:
             _write_all(replies, reply, None)
         except _ChildDied:
             return
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this child when its parent dies: a call stuck in a framework never
+    reads the closed stdin, and would spin on as an orphan after pytest is interrupted."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+    if os.getppid() == 1:
+        os._exit(0)  # the parent died before the request took effect
 
 
 if __name__ == "__main__":

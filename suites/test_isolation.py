@@ -124,6 +124,66 @@ def test_raising_is_conformant() -> None:
     isolation.expect_rejection(AbortingAdapter(), example(groups=2, c_in=3), "CONV.6", "groups")
 
 
+_HANGING_PARENT = """
+import sys
+import numpy as np
+from adapters.subprocess_proxy import ProxyAdapter
+from reference.params import Conv
+proxy = ProxyAdapter({spec!r}, timeout=3600)
+print("calling", flush=True)
+proxy.conv(np.zeros((1, 1, 4)), np.zeros((1, 1, 2)), None,
+           Conv(stride=(1,), dilation=(0,), padding=((0, 0),)))
+"""
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if stat[stat.rindex(")") + 2 :].split()[1] == str(pid):
+            found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Not gone and not a zombie (in a container nothing may reap an orphan's exit)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_hung_child_dies_with_its_parent() -> None:
+    """An interrupted run (pytest killed, a worker lost) must not leave a hung backend
+    spinning as an orphan: the child asks the kernel to kill it with its parent."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _HANGING_PARENT.format(spec=SPEC)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "calling"
+        children = _children(parent.pid)
+        assert children, "the proxy started no child process"
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 30
+    alive = children
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [c for c in children if _running(c)]
+    assert not alive, f"child processes {alive} outlived their killed parent"
+
+
 def _demo_run(*extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, DEMO_ENV: "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "-rA"]

@@ -1073,6 +1073,68 @@ class KerasAdapter(Adapter):
         weights = [_depthwise_kernel(w_depth, x.shape[1]), _hwio(w_point), b]
         return self._apply(layer, x, weights)
 
+    # --- repro scripts (suites/repro.py) -------------------------------------------
+    def repro_source(self, op: str, p: Params, dtype: str) -> str | None:
+        if self.support(op) is None or not isinstance(p, Conv | ConvTranspose):
+            return None
+        try:
+            layer = self._repro_layer(op, p)
+        except UnsupportedError:
+            return None
+        environment = "" if self._onednn else 'os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"\n'
+        body = "\n".join(f"    {line}" for line in layer.splitlines())
+        return _KERAS_REPRO_TEMPLATE.format(environment=environment, dtype=dtype, layer=body)
+
+    def _repro_layer(self, op: str, p: Conv | ConvTranspose) -> str:
+        """Statements of `_forward` setting `layer` and `weights`, as this surface builds them."""
+        common = f"strides={tuple(p.stride)!r}, dilation_rate={tuple(p.dilation)!r}"
+        if op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
+            if p.groups != 1:
+                raise UnsupportedError("keras ConvTranspose layers have no groups argument")
+            if isinstance(p.padding, str):
+                padding, output_padding = _keras_transpose_padding(p, ())
+                choice = f"padding, output_padding = {padding!r}, {output_padding!r}"
+            else:
+                # Explicit pads reach Keras only as the geometry of 'valid' (all zero) or of
+                # 'same' with this output_padding; the surface rejects any other.
+                pads = tuple(tuple(pair) for pair in p.padding)
+                choice = (
+                    f"padding = 'valid' if all(pair == (0, 0) for pair in {pads!r}) else 'same'\n"
+                    f"output_padding = {tuple(p.output_padding)!r}"
+                )
+            return (
+                f"{choice}\n"
+                f"layer = keras.layers.Conv{p.rank}DTranspose(filters=w.shape[1], "
+                f"kernel_size=w.shape[2:], {common}, padding=padding, "
+                "output_padding=output_padding, use_bias=b is not None, **LAYER)\n"
+                "weights = [_hwio(w), b]"
+            )
+        if not isinstance(p, Conv):
+            raise UnsupportedError(f"keras has no {op} for {type(p).__name__}")
+        padding = _keras_conv_padding(p)
+        if op == CONV:
+            return (
+                f"layer = keras.layers.Conv{p.rank}D(filters=w.shape[0], kernel_size=w.shape[2:], "
+                f"{common}, padding={padding!r}, groups={p.groups}, use_bias=b is not None, "
+                "**LAYER)\nweights = [_hwio(w), b]"
+            )
+        if op == DEPTHWISE_CONV:
+            return (
+                f"layer = keras.layers.DepthwiseConv{p.rank}D(kernel_size=w.shape[2:], {common}, "
+                f"padding={padding!r}, depth_multiplier=w.shape[0] // x.shape[1], "
+                "use_bias=b is not None, **LAYER)\n"
+                "weights = [_depthwise_kernel(w, x.shape[1]), b]"
+            )
+        if op == SEPARABLE_CONV:
+            return (
+                f"layer = keras.layers.SeparableConv{p.rank}D(filters=w_point.shape[0], "
+                f"kernel_size=w_depth.shape[2:], {common}, padding={padding!r}, "
+                "depth_multiplier=w_depth.shape[0] // x.shape[1], use_bias=b is not None, "
+                "**LAYER)\n"
+                "weights = [_depthwise_kernel(w_depth, x.shape[1]), _hwio(w_point), b]"
+            )
+        raise UnsupportedError(f"keras has no layer for {op}")
+
     # --- helpers -------------------------------------------------------------------
     def _layer(self, class_name: str, x: np.ndarray, **kwargs: Any) -> Any:
         cls = getattr(self._keras.layers, class_name, None)
@@ -1136,6 +1198,47 @@ def _depthwise_kernel(w: np.ndarray, c_in: int) -> np.ndarray:
     """(C_in*m, 1, *k) -> Keras's (*k, C_in, m): output channel c*m + j is kernel[..., c, j]."""
     grouped = w.reshape(c_in, w.shape[0] // c_in, *w.shape[2:])
     return np.moveaxis(grouped, (0, 1), (-2, -1))
+
+
+_KERAS_REPRO_TEMPLATE = """\
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+{environment}os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
+import tensorflow as tf
+
+DTYPE = "{dtype}"
+LAYER = {{"data_format": "channels_last", "dtype": DTYPE}}
+
+
+def _hwio(w):
+    # (A, B, *k) -> (*k, B, A), as Keras stores kernels.
+    return np.transpose(w, (*range(2, w.ndim), 1, 0))
+
+
+def _depthwise_kernel(w, c_in):
+    # (C_in*m, 1, *k) -> Keras's (*k, C_in, m): output channel c*m + j is kernel[..., c, j].
+    grouped = w.reshape(c_in, w.shape[0] // c_in, *w.shape[2:])
+    return np.moveaxis(grouped, (0, 1), (-2, -1))
+
+
+def _forward(x, w=None, b=None, w_depth=None, w_point=None):
+{layer}
+    inputs = tf.constant(np.moveaxis(x, 1, -1))
+    layer.build(tuple(inputs.shape))
+    layer.set_weights([a for a in weights if a is not None])
+    return np.moveaxis(np.asarray(layer(inputs)), -1, 1)
+
+
+def call(**arrays):
+    # The values are exactly representable in DTYPE: the conversion is exact.
+    numpy_dtype = tf.as_dtype(DTYPE).as_numpy_dtype
+    typed = {{k: None if a is None else np.asarray(a, np.float64).astype(numpy_dtype)
+             for k, a in arrays.items()}}
+    return _forward(**typed).astype(np.float64)
+"""
 
 
 SURFACES: dict[str, Callable[[], Adapter]] = {

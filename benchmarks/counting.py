@@ -10,7 +10,7 @@ started, and the clause of a `Nonconformance`.
 
 With `--count-json PATH` it writes, at the end of the session, that first
 failure, every test's examples and call time, and the process's peak
-resident memory (ru_maxrss). With `--count-stop-first` the session stops at
+resident memory (VmHWM). With `--count-stop-first` the session stops at
 that first failure, before Hypothesis shrinks it: a mutation benchmark
 needs the first failure only, and shrinking can take a hundred times longer
 than finding it (the session then ends as interrupted, exit status 2).
@@ -154,6 +154,16 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
 
 
 def _peak_rss_kib() -> int:
+    """This process's peak resident memory in KiB.
+
+    Linux's VmHWM, which counts this program only: ru_maxrss survives exec, so a child
+    started by a large parent would report the parent's peak.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak // 1024 if sys.platform == "darwin" else peak  # macOS reports bytes
 

@@ -367,15 +367,13 @@ def throughput(backend: str, profile: str, suites: str, timeout: float) -> dict[
     child = run_child(
         [suites, "-q", "--backend", backend, "--hypothesis-profile", profile], timeout
     )
-    header = re.search(rf"^backend {re.escape(backend)}: (.*)$", child.output, re.MULTILINE)
     entry: dict[str, Any] = {
         "backend": backend,
-        "header": header.group(1) if header else None,
         "rc": child.rc,
         "wall_seconds": child.wall,
         "timed_out": child.timed_out,
     }
-    if child.counts is None or (header and header.group(1).startswith("unavailable")):
+    if child.counts is None or all(t["outcome"] == "skipped" for t in child.counts["tests"]):
         entry["unavailable"] = True
         entry["output_tail"] = child.output[-1500:]
         return entry
@@ -479,9 +477,25 @@ def oracle_timings(runs: int) -> dict[str, Any]:
             if support is None:
                 row[name] = "not declared"
                 continue
-            row[name] = median_seconds(_bound(getattr(adapter, case["op"]), case["args"]), runs)
+            call = _bound(getattr(adapter, case["op"]), case["args"])
+            row[name] = median_seconds(call, runs)
+            if name == "torch":
+                # On a loaded machine torch's intra-op threads wait for each other at every
+                # barrier (milliseconds per call); one thread shows the kernel's own time.
+                row["torch_1_thread"] = _one_thread(call, runs)
         out.append(row)
     return {"cases": out, "versions": {n: a.version() for n, a in backends.items()}}
+
+
+def _one_thread(call: Callable[[], object], runs: int) -> dict[str, Any]:
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return {**median_seconds(call, runs), "threads": 1}
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _bound(method: Callable[..., object], args: tuple[Any, ...]) -> Callable[[], object]:
@@ -495,17 +509,10 @@ def run_speed(options: argparse.Namespace) -> int:
         "machine": machine(),
         "command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]),
     }
-    print("(c) scalar loop vs fast oracle vs backends ...", flush=True)
-    payload["timings"] = oracle_timings(options.runs)
-    for row in payload["timings"]["cases"]:
-        cells = [
-            f"{k} {v['median'] * 1e3:.2f} ms" if isinstance(v, dict) else f"{k} {v}"
-            for k, v in row.items()
-            if k != "case"
-        ]
-        print(f"  {row['case']}: " + ", ".join(cells))
+    # Throughput first: the timings import frameworks into this process, which the
+    # children would then share the machine with.
     payload["throughput"] = []
-    for backend in options.backends or SPEED_BACKENDS:
+    for backend in [] if options.timings_only else options.backends or SPEED_BACKENDS:
         print(f"(a) throughput on {backend} ...", flush=True)
         entry = throughput(backend, options.profile, options.suites, options.timeout)
         payload["throughput"].append(entry)
@@ -522,6 +529,15 @@ def run_speed(options: argparse.Namespace) -> int:
                 f"    {module:<20} {row['examples']:>6} examples {row['seconds']:8.2f} s  "
                 f"{'-' if eps is None else f'{eps:8.1f}'} /s  failed {row['failed']}"
             )
+    print("(c) scalar loop vs fast oracle vs backends ...", flush=True)
+    payload["timings"] = oracle_timings(options.runs)
+    for row in payload["timings"]["cases"]:
+        cells = [
+            f"{k} {v['median'] * 1e3:.2f} ms" if isinstance(v, dict) else f"{k} {v}"
+            for k, v in row.items()
+            if k != "case"
+        ]
+        print(f"  {row['case']}: " + ", ".join(cells))
     write_json(
         Path(options.json) if options.json else RESULTS / f"speed-{options.profile}.json", payload
     )
@@ -529,32 +545,50 @@ def run_speed(options: argparse.Namespace) -> int:
 
 
 def run_wall(options: argparse.Namespace) -> int:
-    """(b) the README's whole run, `pytest -n W --hypothesis-profile PROFILE`, for W = 1 and 2."""
+    """(b) the README's test command with -n W, for each W in --workers: wall time, exit
+    status, summary line, and the peak of the summed resident memory of its process tree."""
     runs = []
     for workers in options.workers:
-        print(f"(b) pytest -n {workers} --hypothesis-profile {options.profile} ...", flush=True)
+        report = RESULTS / f"conformance-{options.profile}-n{workers}.json"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            str(workers),
+            "--hypothesis-profile",
+            options.profile,
+            "--conformance-report",
+            str(report),
+        ]
+        print(f"(b) {' '.join(command[1:])} ...", flush=True)
         started = time.perf_counter()
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-n",
-                str(workers),
-                "--hypothesis-profile",
-                options.profile,
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
+        with tempfile.TemporaryFile("w+") as log:
+            child = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            peak_kib = 0
+            while child.poll() is None:
+                peak_kib = max(peak_kib, tree_rss_kib(child.pid))
+                time.sleep(1.0)
+            wall = time.perf_counter() - started
+            log.seek(0)
+            lines = log.read().strip().splitlines()
+        summary = lines[-1] if lines else ""
+        print(
+            f"  -n {workers}: {wall:.1f} s, rc {child.returncode}, peak {peak_kib / 2**20:.2f} GiB:"
+            f" {summary}"
         )
-        wall = time.perf_counter() - started
-        summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-        print(f"  -n {workers}: {wall:.1f} s, rc {done.returncode}: {summary}")
         runs.append(
-            {"workers": workers, "wall_seconds": wall, "rc": done.returncode, "summary": summary}
+            {
+                "workers": workers,
+                "wall_seconds": wall,
+                "rc": child.returncode,
+                "summary": summary,
+                "peak_tree_rss_kib": peak_kib,
+                "report": str(report.relative_to(ROOT)),
+            }
         )
     payload = {
         "kind": "wall",
@@ -566,7 +600,36 @@ def run_wall(options: argparse.Namespace) -> int:
     write_json(
         Path(options.json) if options.json else RESULTS / f"wall-{options.profile}.json", payload
     )
-    return 0
+    return 0 if all(run["rc"] == 0 for run in runs) else 1
+
+
+def tree_rss_kib(root: int) -> int:
+    """Summed VmRSS of `root` and its descendants (Linux /proc; 0 elsewhere), sampled once."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue  # exited while we looked
+        # The command name in stat may hold spaces and parentheses: split after the last ')'.
+        parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+        found = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
+        rss[int(entry.name)] = int(found.group(1)) if found else 0
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(rss.get(pid, 0) for pid in tree)
 
 
 # --- shared ---------------------------------------------------------------------
@@ -652,6 +715,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--wall", action="store_true", help="the whole run's wall time with -n 1 and -n 2"
     )
     parser.add_argument(
+        "--timings-only", action="store_true", help="--speed: the oracle timings (c) only"
+    )
+    parser.add_argument(
         "--markdown", action="store_true", help="print RESULTS.md's tables from the JSON results"
     )
     parser.add_argument(
@@ -682,10 +748,15 @@ def markdown(profile: str) -> str:
             )
     speed = _load(f"speed-{profile}.json")
     if speed is not None:
-        out += ["", "| case | scalar loop | fast oracle | numpy backend | torch backend |"]
-        out.append("|---|---:|---:|---:|---:|")
+        out += [
+            "",
+            "| case | scalar loop | fast oracle | numpy backend | torch backend | "
+            "torch, 1 thread |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         for row in speed["timings"]["cases"]:
-            cells = [row.get(k) for k in ("scalar_loop", "fast_oracle", "numpy", "torch")]
+            keys = ("scalar_loop", "fast_oracle", "numpy", "torch", "torch_1_thread")
+            cells = [row.get(k) for k in keys]
             shown = [
                 f"{c['median'] * 1e3:.3g} ms (N={c['runs']})" if isinstance(c, dict) else "-"
                 for c in cells
@@ -716,10 +787,17 @@ def markdown(profile: str) -> str:
         )
     wall = _load(f"wall-{profile}.json")
     if wall is not None:
-        out += ["", "| workers | wall s | exit | summary |", "|---:|---:|---:|---|"]
+        out += [
+            "",
+            "| workers | wall | peak memory (process tree) | exit | summary |",
+            "|---:|---:|---:|---:|---|",
+        ]
         for run in wall["runs"]:
+            peak = run.get("peak_tree_rss_kib")
             out.append(
-                f"| {run['workers']} | {run['wall_seconds']:.0f} | {run['rc']} | {run['summary']} |"
+                f"| {run['workers']} | {run['wall_seconds'] / 60:.1f} min | "
+                f"{'-' if peak is None else f'{peak / 2**20:.1f} GiB'} | {run['rc']} | "
+                f"{run['summary']} |"
             )
     return "\n".join(out) + "\n"
 

@@ -87,7 +87,7 @@ def instantiate(name: str, factory: Factory) -> Loaded:
     try:
         adapter = factory()
     except ImportError as exc:
-        return Loaded(name, None, f"framework not installed ({exc})")
+        return Loaded(name, None, f"cannot be loaded here: {exc}")
     if not isinstance(adapter, Adapter):
         raise BackendSelectionError(
             f"{name}: factory returned {type(adapter).__name__}, not an Adapter"

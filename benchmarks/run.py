@@ -546,7 +546,7 @@ def run_speed(options: argparse.Namespace) -> int:
 
 def run_wall(options: argparse.Namespace) -> int:
     """(b) the README's test command with -n W, for each W in --workers: wall time, exit
-    status, summary line, and the peak of the summed resident memory of its process tree."""
+    status, summary line, and the peak memory of its process tree (tree_pss_kib)."""
     runs = []
     for workers in options.workers:
         report = RESULTS / f"conformance-{options.profile}-n{workers}.json"
@@ -570,7 +570,7 @@ def run_wall(options: argparse.Namespace) -> int:
             child = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
             peak_kib = 0
             while child.poll() is None:
-                peak_kib = max(peak_kib, tree_rss_kib(child.pid))
+                peak_kib = max(peak_kib, tree_pss_kib(child.pid))
                 time.sleep(1.0)
             wall = time.perf_counter() - started
             log.seek(0)
@@ -586,7 +586,7 @@ def run_wall(options: argparse.Namespace) -> int:
                 "wall_seconds": wall,
                 "rc": child.returncode,
                 "summary": summary,
-                "peak_tree_rss_kib": peak_kib,
+                "peak_tree_pss_kib": peak_kib,
                 "report": str(report.relative_to(ROOT)),
             }
         )
@@ -603,25 +603,26 @@ def run_wall(options: argparse.Namespace) -> int:
     return 0 if all(run["rc"] == 0 for run in runs) else 1
 
 
-def tree_rss_kib(root: int) -> int:
-    """Summed VmRSS of `root` and its descendants (Linux /proc; 0 elsewhere), sampled once."""
+def tree_pss_kib(root: int) -> int:
+    """Summed proportional set size (Pss) of `root` and its descendants, sampled once.
+
+    Pss charges each shared page to the processes that map it in equal parts, so the sum
+    is the memory the run holds: summed RSS would count the framework libraries that
+    every worker and child process maps once per process. Linux /proc; 0 elsewhere.
+    """
     proc = Path("/proc")
     if not proc.is_dir():
         return 0
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            status = (entry / "status").read_text()
         except OSError:
             continue  # exited while we looked
         # The command name in stat may hold spaces and parentheses: split after the last ')'.
         parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
-        found = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
-        rss[int(entry.name)] = int(found.group(1)) if found else 0
     tree, frontier = {root}, [root]
     while frontier:
         pid = frontier.pop()
@@ -629,7 +630,15 @@ def tree_rss_kib(root: int) -> int:
             if parent == pid and child not in tree:
                 tree.add(child)
                 frontier.append(child)
-    return sum(rss.get(pid, 0) for pid in tree)
+    total = 0
+    for pid in tree:
+        try:
+            rollup = (proc / str(pid) / "smaps_rollup").read_text()
+        except OSError:
+            continue
+        found = re.search(r"^Pss:\s+(\d+)", rollup, re.MULTILINE)
+        total += int(found.group(1)) if found else 0
+    return total
 
 
 # --- shared ---------------------------------------------------------------------
@@ -789,11 +798,11 @@ def markdown(profile: str) -> str:
     if wall is not None:
         out += [
             "",
-            "| workers | wall | peak memory (process tree) | exit | summary |",
+            "| workers | wall | peak memory (Pss of the process tree) | exit | summary |",
             "|---:|---:|---:|---:|---|",
         ]
         for run in wall["runs"]:
-            peak = run.get("peak_tree_rss_kib")
+            peak = run.get("peak_tree_pss_kib")
             out.append(
                 f"| {run['workers']} | {run['wall_seconds'] / 60:.1f} min | "
                 f"{'-' if peak is None else f'{peak / 2**20:.1f} GiB'} | {run['rc']} | "

@@ -2,15 +2,17 @@
 
 `isolated(adapter)` is the same surface running in a persistent child process
 (adapters.subprocess_proxy.ProxyAdapter), one per surface per test process (so one
-per pytest-xdist worker), reused across examples and restarted by the proxy after a
-crash. `expect_rejection` calls an invalid configuration there and turns each outcome
-into the verdict of ERR.2 and ERR.3: an exception is conformant; a returned array, a
-dead child or a call past the time limit is a failure naming the configuration.
+per pytest-xdist worker), reused across examples, restarted by the proxy after a
+crash, and stopped while the process tests other surfaces (LIVE_CHILDREN).
+`expect_rejection` calls an invalid configuration there and turns each outcome into
+the verdict of ERR.2 and ERR.3: an exception is conformant; a returned array, a dead
+child or a call past the time limit is a failure naming the configuration.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,7 +30,13 @@ from suites.verdict import Nonconformance
 # compile or load kernels, and every configuration the suite builds is small.
 CALL_TIMEOUT = 60.0
 
-_proxies: dict[tuple[str, float], ProxyAdapter] = {}
+# Child processes kept alive per test process. Each holds its framework (up to a few
+# hundred MiB); keeping one per surface would hold every framework once per xdist worker
+# per surface (18 GiB for 17 surfaces on 2 workers). Tests of one surface run together
+# (the backend parameter varies slowest), so a restart is needed only between groups.
+LIVE_CHILDREN = 2
+
+_proxies: OrderedDict[tuple[str, float], ProxyAdapter] = OrderedDict()
 
 
 def target(adapter: Adapter) -> str:
@@ -48,10 +56,12 @@ def isolated(adapter: Adapter, timeout: float = CALL_TIMEOUT) -> Adapter:
     if isinstance(adapter, ProxyAdapter):
         return adapter  # already in a child of its own
     key = (target(adapter), timeout)
-    proxy = _proxies.get(key)
+    proxy = _proxies.pop(key, None)
     if proxy is None:
         proxy = ProxyAdapter(key[0], timeout=timeout, name=adapter.name)
-        _proxies[key] = proxy
+    _proxies[key] = proxy  # the most recently used last
+    for stale in list(_proxies.values())[:-LIVE_CHILDREN]:
+        stale.close()  # a later call starts it again
     return proxy
 
 

@@ -217,7 +217,7 @@ def markdown(cells: dict[str, dict[str, str]], backends: list[str], header: list
     lines.append("")
     lines.append(
         "Legend: ✅ pass · ❌ fail · ⚠️ known upstream issue (see adapters/known_issues/) · "
-        "— unsupported (declared by the adapter) · · unavailable (framework not installed)"
+        "— unsupported (declared by the adapter) · · unavailable (framework or device missing)"
     )
     return "\n".join(lines) + "\n"
 
@@ -230,6 +230,12 @@ def _versions(b: Any) -> dict[str, str]:
     except Exception as exc:
         version = f"unknown ({type(exc).__name__})"
     return {"framework": b.adapter.framework, "version": version, "device": b.adapter.device}
+
+
+def _describe(version: dict[str, str]) -> str:
+    if "unavailable" in version:
+        return f"unavailable ({version['unavailable']})"
+    return f"{version['framework']} {version['version']} on {version['device']}"
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -254,5 +260,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         header = ["# convspec conformance matrix", ""]
-        header += [f"- {name}: {v}" for name, v in versions.items()]
+        header += [f"- {name}: {_describe(v)}" for name, v in versions.items()]
         out.with_suffix(".md").write_text(markdown(cells, backends, header), encoding="utf-8")

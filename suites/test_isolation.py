@@ -124,6 +124,27 @@ def test_raising_is_conformant() -> None:
     isolation.expect_rejection(AbortingAdapter(), example(groups=2, c_in=3), "CONV.6", "groups")
 
 
+def test_only_the_most_recent_children_stay_alive() -> None:
+    """Memory: a test process keeps LIVE_CHILDREN framework children, not one per surface."""
+    from suites import isolation, oracle
+
+    valid = example()
+    timeouts = [50.0 + i for i in range(isolation.LIVE_CHILDREN + 1)]  # distinct children
+    proxies = []
+    for t in timeouts:  # as the tests of one surface after another use them
+        proxies.append(isolation.isolated(AbortingAdapter(), t))
+        oracle.run(proxies[-1], CONV, valid.arrays, valid.setup.params)
+    running = [p for p in proxies if p.pid is not None]
+    assert running == proxies[1:], [p.pid for p in proxies]
+    # A stopped one starts again when its surface comes back, and computes.
+    again = isolation.isolated(AbortingAdapter(), timeouts[0])
+    assert again is proxies[0]
+    got = oracle.run(again, CONV, valid.arrays, valid.setup.params)
+    want = oracle.expect(CONV, valid.arrays, valid.setup.params).values
+    assert np.array_equal(got, want)
+    assert proxies[1].pid is None and again.pid is not None
+
+
 _HANGING_PARENT = """
 import sys
 import numpy as np

@@ -1097,11 +1097,8 @@ class KerasAdapter(Adapter):
             else:
                 # Explicit pads reach Keras only as the geometry of 'valid' (all zero) or of
                 # 'same' with this output_padding; the surface rejects any other.
-                pads = tuple(tuple(pair) for pair in p.padding)
-                choice = (
-                    f"padding = 'valid' if all(pair == (0, 0) for pair in {pads!r}) else 'same'\n"
-                    f"output_padding = {tuple(p.output_padding)!r}"
-                )
+                padding = "valid" if all(tuple(pair) == (0, 0) for pair in p.padding) else "same"
+                choice = f"padding, output_padding = {padding!r}, {tuple(p.output_padding)!r}"
             return (
                 f"{choice}\n"
                 f"layer = keras.layers.Conv{p.rank}DTranspose(filters=w.shape[1], "

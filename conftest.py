@@ -136,6 +136,25 @@ def backend(request: pytest.FixtureRequest):
     raise LookupError(request.param)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Give a parametrized Hypothesis test its own settings back after each invocation.
+
+    Hypothesis's pytest plugin (6.170) replaces such a test's settings with a new settings
+    object whose parent is the previous one at every invocation, so one process that runs
+    about a thousand invocations of one test function (the error suite under `-n 1`)
+    dies of RecursionError inside Hypothesis.
+    """
+    target = getattr(item, "obj", None)
+    function = getattr(target, "__func__", target)
+    saved = getattr(function, "_hypothesis_internal_use_settings", None)
+    try:
+        return (yield)
+    finally:
+        if saved is not None:
+            function._hypothesis_internal_use_settings = saved
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     known = registry()
     for item in items:

@@ -743,8 +743,8 @@ def markdown(profile: str) -> str:
         by_name = {r["mutant"]: r for r in (home or {}).get("results", [])}
         out += [
             "| mutant | theme | killed | s to kill | examples | clause | test | home: s | "
-            "home: examples | home: clause |",
-            "|---|---|---|---:|---:|---|---|---:|---:|---|",
+            "home: examples | home: clause | defect |",
+            "|---|---|---|---:|---:|---|---|---:|---:|---|---|",
         ]
         for r in whole["results"]:
             h = by_name.get(r["mutant"], {})
@@ -753,7 +753,8 @@ def markdown(profile: str) -> str:
                 f"{'yes' if r['status'] == 'killed' else r['status'].upper()} | "
                 f"{_cell(r.get('seconds'))} | {r.get('examples') or '-'} | {r.get('clause') or '-'} | "
                 f"{_short_test(r.get('test'))} | {_cell(h.get('seconds'))} | "
-                f"{h.get('examples') or '-'} | {h.get('clause') or '-'} |"
+                f"{h.get('examples') or '-'} | {h.get('clause') or '-'} | "
+                f"{(r.get('doc') or '').replace('|', '/')} |"
             )
     speed = _load(f"speed-{profile}.json")
     if speed is not None:

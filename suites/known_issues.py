@@ -106,8 +106,10 @@ def _sized(setup: Setup, formula: Callable[..., Any], params: type) -> Any:
         return None
 
 
-def triggers(issue: KnownIssue, setup: Setup) -> bool:
-    return bool(eval(issue.when, {"__builtins__": _SAFE_BUILTINS}, namespace(setup)))
+def triggers(issue: KnownIssue, setup: Setup, names: dict[str, Any] | None = None) -> bool:
+    """Whether `issue.when` holds for `setup` (`names`: its namespace, if already built)."""
+    names = namespace(setup) if names is None else names
+    return bool(eval(issue.when, {"__builtins__": _SAFE_BUILTINS}, names))
 
 
 _suspended: list[bool] = []
@@ -126,12 +128,14 @@ def suspended() -> Iterator[None]:
 def match(adapter: Adapter, setup: Setup, clause: str) -> str | None:
     if _suspended:
         return None
+    names: dict[str, Any] | None = None  # built once, for the first candidate entry
     for issue in registry():
         if (
             issue.framework == adapter.framework
             and clause in issue.clauses
             and issue.applies_to(adapter.name)
-            and triggers(issue, setup)
         ):
-            return issue.id
+            names = namespace(setup) if names is None else names
+            if triggers(issue, setup, names):
+                return issue.id
     return None

@@ -35,6 +35,8 @@ _SAFE_BUILTINS = {
     "set": set,
     "abs": abs,
     "zip": zip,
+    "range": range,
+    "tuple": tuple,
 }
 
 
@@ -109,7 +111,8 @@ def _sized(setup: Setup, formula: Callable[..., Any], params: type) -> Any:
 def triggers(issue: KnownIssue, setup: Setup, names: dict[str, Any] | None = None) -> bool:
     """Whether `issue.when` holds for `setup` (`names`: its namespace, if already built)."""
     names = namespace(setup) if names is None else names
-    return bool(eval(issue.when, {"__builtins__": _SAFE_BUILTINS}, names))
+    # The names go in the globals so that a generator expression's body can use them too.
+    return bool(eval(issue.when, {**names, "__builtins__": _SAFE_BUILTINS}))
 
 
 _suspended: list[bool] = []

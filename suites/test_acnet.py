@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -89,6 +91,16 @@ def expectation(x: np.ndarray, block: acnet.ACBlock, p: Conv) -> Expectation:
     )
 
 
+def conv_setup(
+    example: strategies.Example, p: Conv, w: np.ndarray, b: np.ndarray | None
+) -> strategies.Setup:
+    """The single convolution that one backend call of the block runs."""
+    x = example.arrays["x"]
+    assert x is not None
+    shapes: strategies.Shapes = {"x": x.shape, "w": w.shape, "b": None if b is None else b.shape}
+    return replace(example.setup, op=CONV, params=p, shapes=shapes)
+
+
 def backend_block(
     adapter: Adapter, example: strategies.Example, block: acnet.ACBlock
 ) -> np.ndarray | None:
@@ -107,7 +119,11 @@ def backend_block(
     ):
         w = example.arrays[name]
         got = call_backend(
-            adapter, example, "ACNET.4", lambda w=w, q=q: adapter.conv(x, w, None, q)
+            adapter,
+            example,
+            "ACNET.4",
+            lambda w=w, q=q: adapter.conv(x, w, None, q),
+            runs=conv_setup(example, q, w, None),
         )
         if got is None:
             return None
@@ -152,7 +168,11 @@ def test_fused_deploy_form(backend, data) -> None:
     assert np.array_equal(w.astype(dtype).astype(np.float64), w), "fused kernel not exact in dtype"
     assert np.array_equal(b.astype(dtype).astype(np.float64), b), "fused bias not exact in dtype"
     got = call_backend(
-        backend, example, "ACNET.6", lambda: backend.conv(x, w.astype(dtype), b.astype(dtype), p)
+        backend,
+        example,
+        "ACNET.6",
+        lambda: backend.conv(x, w.astype(dtype), b.astype(dtype), p),
+        runs=conv_setup(example, p, w, b),
     )
     if got is None:
         return

@@ -124,6 +124,38 @@ def test_raising_is_conformant() -> None:
     isolation.expect_rejection(AbortingAdapter(), example(groups=2, c_in=3), "CONV.6", "groups")
 
 
+def test_a_registered_crash_is_not_called_but_reported_known(monkeypatch) -> None:
+    """A configuration a known ERR.3 entry matches would take the test process down: it is
+    recorded as known without calling the backend; others are called as usual."""
+    from suites import known_issues, outcomes
+    from suites.verdict import call_backend
+
+    crash = known_issues.KnownIssue(
+        id="toy-stride-zero-abort",
+        framework="numpy",
+        clauses=("ERR.3",),
+        surfaces=("aborting",),
+        # A generator body that reads the configuration's names, not only its loop variable.
+        when="op == 'conv' and any(s < 1 and n > 0 for s, n in zip(stride, x[2:]) if len(x) == 3)",
+        versions="toy",
+        description="the toy aborts for a stride below 1",
+        confirmed="2026-11-22",
+        example="",
+    )
+    monkeypatch.setattr(known_issues, "registry", lambda: (crash,))
+    adapter = AbortingAdapter()
+    aborting = example(stride=0)
+
+    def never() -> np.ndarray:
+        pytest.fail("the backend was called on a configuration a registered crash matches")
+
+    assert call_backend(adapter, aborting, "CONV.2", never) is None
+    assert crash.id in outcomes.current_stats().known
+    valid = example()
+    got = call_backend(adapter, valid, "CONV.2", lambda: np.ones(3))
+    assert got is not None and np.array_equal(got, np.ones(3))
+
+
 def test_only_the_most_recent_children_stay_alive() -> None:
     """Memory: a test process keeps LIVE_CHILDREN framework children, not one per surface."""
     from suites import isolation, oracle

@@ -154,6 +154,8 @@ def test_a_registered_crash_is_not_called_but_reported_known(monkeypatch) -> Non
     valid = example()
     got = call_backend(adapter, valid, "CONV.2", lambda: np.ones(3))
     assert got is not None and np.array_equal(got, np.ones(3))
+    # One call of a composite: matched by the configuration it runs, not the composite's.
+    assert call_backend(adapter, valid, "CONV.2", never, runs=aborting.setup) is None
 
 
 def test_only_the_most_recent_children_stay_alive() -> None:

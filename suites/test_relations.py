@@ -209,9 +209,11 @@ def run(
     want: tuple[int, ...],
     shape_clause: str,
     call: Callable[[], object],
+    runs: Setup | None = None,
 ) -> np.ndarray | None:
-    """One backend call of a relation, in float64; None once a failure was recorded."""
-    got = call_backend(backend, example, clause, call)
+    """One backend call of a relation, in float64; None once a failure was recorded.
+    `runs`: the configuration called, where it is not the example's (see call_backend)."""
+    got = call_backend(backend, example, clause, call, runs)
     if got is None:
         return None
     check_shape(backend, example, got, want, shape_clause)
@@ -555,6 +557,12 @@ def test_transposed_is_adjoint_of_conv(backend, data) -> None:
         want,
         "TCONV.3",
         lambda: backend.conv_transpose(y, w, None, pair.transpose),
+        replace(
+            example.setup,
+            op=CONV_TRANSPOSE,
+            params=pair.transpose,
+            shapes={"x": y.shape, "w": w.shape, "b": None},
+        ),
     )
     if forward is None or backward is None:
         return

@@ -65,9 +65,12 @@ def _replay_line(setup: Setup) -> str:
     )
 
 
-def fail(clause: str, adapter: Adapter, example: Example, detail: str) -> None:
-    """Raise a Nonconformance unless a known-issue entry covers it (then record it)."""
-    issue = known_issues.match(adapter, example.setup, clause)
+def fail(
+    clause: str, adapter: Adapter, example: Example, detail: str, runs: Setup | None = None
+) -> None:
+    """Raise a Nonconformance unless a known-issue entry covers it (then record it);
+    entries are matched against `runs`, the configuration called, where given."""
+    issue = known_issues.match(adapter, runs or example.setup, clause)
     if issue is not None:
         outcomes.record_known(issue)
         return
@@ -101,6 +104,7 @@ def call_backend(
             adapter,
             example,
             f"the adapter declares {example.setup.op} but raised NotImplementedError({exc})",
+            runs,
         )
         return None
     except UnsupportedError as exc:
@@ -113,11 +117,16 @@ def call_backend(
             adapter,
             example,
             f"the backend process died or hung on a valid configuration: {exc}",
+            runs,
         )
         return None
     except Exception as exc:
         fail(
-            clause, adapter, example, f"raised {type(exc).__name__} on a valid configuration: {exc}"
+            clause,
+            adapter,
+            example,
+            f"raised {type(exc).__name__} on a valid configuration: {exc}",
+            runs,
         )
         return None
     if not isinstance(got, np.ndarray):

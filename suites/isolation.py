@@ -24,7 +24,7 @@ from adapters.subprocess_proxy import BackendCrash, BackendTimeout, ProxyAdapter
 from reference.params import Params
 from suites import known_issues, oracle, outcomes
 from suites.strategies import Example
-from suites.verdict import Nonconformance
+from suites.verdict import Nonconformance, known_crash
 
 # ERR.3: seconds a call may take before it counts as a hang. Generous: a first call may
 # compile or load kernels, and every configuration the suite builds is small.
@@ -137,12 +137,7 @@ def expect_rejection(
     if limited(adapter, example):
         return
     setup = example.setup
-    crash = known_issues.match(adapter, setup, "ERR.3")
-    if crash is not None:
-        # A registered crash or hang costs a child restart or the whole time limit per
-        # example; its pinned example replays it every run (suites/test_known_issues.py),
-        # and that replay, run with matching suspended, fails once it is fixed.
-        outcomes.record_known(crash)
+    if known_crash(adapter, setup):
         return
     outcome = call(adapter, setup.op, example.arrays, setup.params, timeout)
     what = f"an invalid configuration ({clause}: {description})"

@@ -79,6 +79,17 @@ def fail(
     raise error
 
 
+def known_crash(adapter: Adapter, setup: Setup) -> bool:
+    """Whether a registered crash or hang (ERR.3) covers `setup`; if so it is recorded as
+    known and must not be called: it would take the test process down or cost the whole
+    time limit. Its pinned example is replayed in a child every run
+    (suites/test_known_issues.py), with matching suspended, so a fix is still noticed."""
+    crash = known_issues.match(adapter, setup, "ERR.3")
+    if crash is not None:
+        outcomes.record_known(crash)
+    return crash is not None
+
+
 def call_backend(
     adapter: Adapter,
     example: Example,
@@ -90,11 +101,7 @@ def call_backend(
 
     `runs` is the configuration the call itself runs where it is not the example's own
     (one convolution of a composite block)."""
-    crash = known_issues.match(adapter, runs or example.setup, "ERR.3")
-    if crash is not None:
-        # A registered crash or hang would take the test process down with it (or cost the
-        # time limit); its pinned example is replayed in a child by suites/test_known_issues.py.
-        outcomes.record_known(crash)
+    if known_crash(adapter, runs or example.setup):
         return None
     try:
         got = call()

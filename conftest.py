@@ -9,6 +9,7 @@ pytest --hypothesis-profile ci               derandomized, fixed example counts
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -95,6 +96,34 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[BACKENDS] = loaded
     repro.configure(config.getoption("--repro-dir"))
+    _check_replays(config.getoption("--config"))
+
+
+def _check_replays(configs: list[str]) -> None:
+    """Every --config descriptor parses and names a single operation, or it is a usage error."""
+    from suites import descriptor, oracle
+
+    for text in configs:
+        try:
+            setup = descriptor.decode(text)
+        except descriptor.DescriptorError as exc:
+            raise pytest.UsageError(f"--config: {exc}") from None
+        if setup.op not in oracle.EXPECTATIONS:
+            raise pytest.UsageError(
+                f"--config: operation {setup.op!r} cannot be replayed from a descriptor "
+                f"(replayable: {sorted(oracle.EXPECTATIONS)})"
+            )
+
+
+REPLAY_MODULE = "test_replay.py"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With --config, collect only the replays: the other modules would run their own tests."""
+    name = collection_path.name
+    if config.getoption("--config") and name.startswith("test_") and name.endswith(".py"):
+        return name != REPLAY_MODULE
+    return None
 
 
 def _loaded(config: pytest.Config) -> list[Loaded]:
@@ -108,7 +137,12 @@ def selected_adapters(config: pytest.Config) -> list[Loaded]:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    lines = [f"hypothesis profile: {settings._current_profile}"]
+    from suites import platform
+
+    lines = [
+        f"hypothesis profile: {settings._current_profile}",
+        f"platform: {platform.describe()}",
+    ]
     for b in _loaded(config):
         if b.adapter is None:
             lines.append(f"backend {b.name}: unavailable: {b.problem}")
@@ -118,7 +152,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
                 version = a.version()
             except Exception as exc:
                 version = f"(version unknown: {type(exc).__name__})"
-            lines.append(f"backend {b.name}: {a.framework} {version} on {a.device}")
+            facts = "".join(f", {k}={v}" for k, v in a.platform().items())
+            lines.append(f"backend {b.name}: {a.framework} {version} on {a.device}{facts}")
     return lines
 
 

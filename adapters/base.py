@@ -105,6 +105,12 @@ class Adapter:
     def device(self) -> str:
         return self.capabilities.device
 
+    def platform(self) -> dict[str, Any]:
+        """Facts that decide which kernels the framework dispatches to here, e.g. torch's
+        CPU capability or whether TensorFlow runs oneDNN. Known-issue entries test them
+        in `requires` (suites/platform.py) and the report header prints them."""
+        return {}
+
     # --- operations -----------------------------------------------------
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np.ndarray:
         raise NotImplementedError(CONV)

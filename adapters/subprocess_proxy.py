@@ -234,6 +234,7 @@ class _SurfaceInfo:
     version: str
     description: str
     capabilities: Capabilities
+    platform: dict[str, Any]
 
 
 class _Child:
@@ -362,6 +363,9 @@ class ProxyAdapter(Adapter):
 
     def version(self) -> str:
         return self._surface().version
+
+    def platform(self) -> dict[str, Any]:
+        return dict(self._surface().platform)
 
     def describe(self) -> str:
         settings = ", ".join(f"{k}={v}" for k, v in self.env.items()) or "the parent's environment"
@@ -542,6 +546,7 @@ def _surface_info(adapter: Adapter) -> _SurfaceInfo:
         version=adapter.version(),
         description=adapter.describe(),
         capabilities=adapter.capabilities,
+        platform=adapter.platform(),
     )
 
 

@@ -12,10 +12,13 @@
                      DepthwiseConv{1,2}D, SeparableConv{1,2}D
 
 Which kernels run. On x86, TensorFlow enables its oneDNN kernels by default
-(TF_ENABLE_ONEDNN_OPTS, read once at import): float32 and bfloat16 convolutions
-then run oneDNN ("_MklNative*" ops in error messages), float64 and float16 run
-the Eigen kernels (TF logs that oneDNN takes float16 only on CPUs with AVX-512
-FP16 support, so on such CPUs the float16 limits below are conservative).
+on CPUs with AVX-512 VNNI/BF16 or AMX (TF_ENABLE_ONEDNN_OPTS, read once at
+import, overrides that). With oneDNN on, float32 convolutions run oneDNN
+("_MklNative*" ops in error messages); bfloat16 does only on CPUs with AVX-512F
+(or AVX-NE-CONVERT), float16 only on CPUs with AVX-512BW and AVX-512 FP16 or
+AMX FP16 (or AVX-NE-CONVERT) (IsDataTypeSupportedByOneDNNOnThisCPU,
+tensorflow/core/util/util.cc); everything else, float64 always, runs Eigen.
+`_onednn_dtypes` applies that rule to this CPU's flags.
 Transposed convolutions and all gradients with explicit padding run Eigen even
 for float32 and bfloat16. The two accept different things on CPU, found by
 calling each op in each dtype:
@@ -63,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from adapters import cpu
 from adapters.base import (
     CONV,
     CONV_TRANSPOSE,
@@ -79,8 +83,6 @@ from reference.params import Conv, ConvTranspose, Params
 from reference.sizes import conv_transpose_output_shape, effective_kernel
 
 _ALL = frozenset(DTYPES)
-# The dtypes TF's oneDNN convolution kernels are registered for.
-_ONEDNN_DTYPES = frozenset({"float32", "bfloat16"})
 _EXPLICIT = frozenset({"symmetric", "asymmetric"})
 _STRINGS = frozenset({"valid", "same"})
 _FORMATS = {
@@ -103,6 +105,32 @@ def _onednn_enabled() -> bool:
     from tensorflow.python.util import _pywrap_util_port
 
     return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def _onednn_op_dtypes(onednn: bool) -> frozenset[str]:
+    """The dtypes TensorFlow hands to its oneDNN ops on this CPU (module docstring). TF tests
+    the CPU's own features, so ONEDNN_MAX_CPU_ISA does not change this set."""
+    if not onednn:
+        return frozenset()
+    has = cpu.flags().__contains__
+    dtypes = {"float32"}
+    if has("avx512f") or has("avx_ne_convert"):
+        dtypes.add("bfloat16")
+    if (has("avx512bw") and (has("avx512_fp16") or has("amx_fp16"))) or has("avx_ne_convert"):
+        dtypes.add("float16")
+    return frozenset(dtypes)
+
+
+def _onednn_dtypes(onednn: bool) -> frozenset[str]:
+    """The dtypes whose convolutions run oneDNN's kernels here, not Eigen's.
+
+    Where ONEDNN_MAX_CPU_ISA keeps oneDNN below the level a dtype needs (AVX-512 for
+    bfloat16, AVX-512 FP16 for float16), TensorFlow's Conv3D and depthwise ops run Eigen's
+    kernels for it, with Eigen's limits (seen in the known-issue sweeps of
+    benchmarks/RESULTS.md); on a real CPU the two sets are the same."""
+    isa = cpu.onednn_isa()
+    needs = {"float32": "sse41", "bfloat16": "avx512_core", "float16": "avx512_core_fp16"}
+    return frozenset(d for d in _onednn_op_dtypes(onednn) if isa >= needs[d])
 
 
 def _exact() -> bool:
@@ -264,7 +292,7 @@ class TfNnAdapter(Adapter):
         self._tf = _import_tf()
         self._onednn = _onednn_enabled()
         # Dtypes that run TF's Eigen kernels, with their CPU restrictions.
-        self._eigen_dtypes = _ALL - _ONEDNN_DTYPES if self._onednn else _ALL
+        self._eigen_dtypes = _ALL - _onednn_dtypes(self._onednn)
         self.capabilities = self._capabilities()
 
     def _capabilities(self) -> Capabilities:
@@ -272,6 +300,13 @@ class TfNnAdapter(Adapter):
 
     def version(self) -> str:
         return str(self._tf.__version__)
+
+    def platform(self) -> dict[str, Any]:
+        return {
+            "tf_onednn": self._onednn,
+            "tf_onednn_dtypes": _onednn_op_dtypes(self._onednn),
+            "tf_eigen_dtypes": self._eigen_dtypes,
+        }
 
     def describe(self) -> str:
         onednn = "oneDNN on" if self._onednn else "oneDNN off (TF_ENABLE_ONEDNN_OPTS=0)"
@@ -853,7 +888,7 @@ class TfNchwAdapter(TfNnAdapter):
             )
 
     def _capabilities(self) -> Capabilities:
-        nn = _nn_capabilities(_ONEDNN_DTYPES, _exact())
+        nn = _nn_capabilities(_onednn_dtypes(self._onednn), _exact())
         # An explicit-padding transposed convolution runs TF's Eigen kernel even with oneDNN
         # on, and that kernel says 'Conv2DCustomBackpropInputOp only supports NHWC'.
         transpose = dataclasses.replace(nn.ops[CONV_TRANSPOSE], padding=_STRINGS)
@@ -959,7 +994,7 @@ class KerasAdapter(Adapter):
             )
         self._keras = keras
         self._onednn = _onednn_enabled()
-        self._eigen_dtypes = _ALL - _ONEDNN_DTYPES if self._onednn else _ALL
+        self._eigen_dtypes = _ALL - _onednn_dtypes(self._onednn)
         exact = _exact()
         self.capabilities = Capabilities(
             ops={
@@ -991,6 +1026,13 @@ class KerasAdapter(Adapter):
 
     def version(self) -> str:
         return str(self._keras.__version__)
+
+    def platform(self) -> dict[str, Any]:
+        return {
+            "tf_onednn": self._onednn,
+            "tf_onednn_dtypes": _onednn_op_dtypes(self._onednn),
+            "tf_eigen_dtypes": self._eigen_dtypes,
+        }
 
     def describe(self) -> str:
         onednn = "oneDNN on" if self._onednn else "oneDNN off"

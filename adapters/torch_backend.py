@@ -198,6 +198,15 @@ class TorchAdapter(Adapter):
     def describe(self) -> str:
         return f"{self.name} ({self._settings()})"
 
+    def platform(self) -> dict[str, Any]:
+        torch = _import_torch()
+        return {
+            # ATen's vectorized CPU kernels: 'DEFAULT', 'AVX2' or 'AVX512' on x86-64
+            # (ATEN_CPU_CAPABILITY lowers it).
+            "torch_capability": str(torch.backends.cpu.get_cpu_capability()),
+            "mkldnn": bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),
+        }
+
     def _settings(self) -> str:
         """Versions and the global settings that choose CPU code paths, for reports."""
         torch = _import_torch()

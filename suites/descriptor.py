@@ -9,9 +9,19 @@ spatial and kernel sizes); `decode(encode(s)) == s` for every setup.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import MISSING, fields
+from typing import get_args
 
-from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv
+from adapters.base import DTYPES
+from reference.params import (
+    ChannelShuffle,
+    Conv,
+    ConvTranspose,
+    DeformConv,
+    OutputPaddingRule,
+    PaddingMode,
+    SameSplit,
+)
 from reference.sizes import effective_kernel, resolve_padding, transposed_explicit
 from suites.strategies import Setup
 
@@ -52,12 +62,47 @@ def encode(setup: Setup) -> str:
     return ";".join(parts)
 
 
+# Operand names per operation, in descriptor order (None-able ones may be `none`).
+OPERANDS = {
+    "conv": ("x", "w", "b"),
+    "depthwise_conv": ("x", "w", "b"),
+    "separable_conv": ("x", "w_depth", "w_point", "b"),
+    "conv_transpose": ("x", "w", "b"),
+    "deform_conv": ("x", "offset", "mask", "w", "b"),
+    "channel_shuffle": ("x",),
+}
+OPTIONAL_OPERANDS = frozenset({"b", "mask"})
+# String-valued parameters and what each may be (reference/params.py).
+CHOICES = {
+    "padding_mode": get_args(PaddingMode),
+    "same_split": get_args(SameSplit),
+    "output_padding_rule": get_args(OutputPaddingRule),
+}
+
+
 def _dec_tuple(text: str) -> tuple[int, ...]:
     return () if text == "-" else tuple(int(v) for v in text.split("x"))
 
 
+def _dec_param(key: str, value: str) -> object:
+    if key in CHOICES:
+        if value not in CHOICES[key]:
+            raise ValueError(f"must be one of {CHOICES[key]}")
+        return value
+    if key == "padding":
+        if value in ("valid", "same"):
+            return value
+        pairs = tuple(tuple(int(v) for v in pair.split(":")) for pair in value.split(","))
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError("must be 'valid', 'same' or begin:end pairs joined by ','")
+        return pairs
+    if key in ("groups", "offset_groups"):
+        return int(value)
+    return _dec_tuple(value)
+
+
 def decode(text: str) -> Setup:
-    """Parse a descriptor; a malformed one raises DescriptorError saying what is wrong."""
+    """Parse a descriptor; a malformed one raises DescriptorError naming the bad field."""
     op, *items = text.strip().split(";")
     if op not in PARAM_TYPES:
         raise DescriptorError(
@@ -68,34 +113,47 @@ def decode(text: str) -> Setup:
         key, sep, value = item.partition("=")
         if not sep:
             raise DescriptorError(f"descriptor item {item!r} is not key=value")
+        if key in values:
+            raise DescriptorError(f"descriptor field {key!r} is given twice")
         values[key] = value
     cls = PARAM_TYPES[op]
-    names = {f.name for f in fields(cls)}
+    names = [f.name for f in fields(cls)]
+    operands = OPERANDS[op]
+    known = (*operands, *names, "dtype", "mode")
+    unknown = [k for k in values if k not in known]
+    if unknown:
+        raise DescriptorError(
+            f"descriptor field {unknown[0]!r} is not one of {op}'s fields: {', '.join(known)}"
+        )
+    required = [
+        *(o for o in operands if o not in OPTIONAL_OPERANDS),
+        *(f.name for f in fields(cls) if f.default is MISSING),
+        "dtype",
+    ]
+    missing = [k for k in required if k not in values]
+    if missing:
+        raise DescriptorError(f"descriptor lacks the field {missing[0]!r} ({op} needs {required})")
+    if values["dtype"] not in DTYPES:
+        raise DescriptorError(f"descriptor field dtype={values['dtype']!r}: not one of {DTYPES}")
+    if values.get("mode", "bounded") not in ("exact", "bounded"):
+        raise DescriptorError(f"descriptor field mode={values['mode']!r}: not 'exact' or 'bounded'")
     kwargs: dict[str, object] = {}
     shapes: dict[str, tuple[int, ...] | None] = {}
-    try:
-        for key, value in values.items():
-            if key in names:
-                if key in ("padding_mode", "same_split", "output_padding_rule"):
-                    kwargs[key] = value
-                elif key == "padding":
-                    kwargs[key] = (
-                        value
-                        if value in ("valid", "same")
-                        else tuple(
-                            tuple(int(v) for v in pair.split(":")) for pair in value.split(",")
-                        )
-                    )
-                elif key in ("groups", "offset_groups"):
-                    kwargs[key] = int(value)
-                else:
-                    kwargs[key] = _dec_tuple(value)
-            elif key not in ("dtype", "mode"):
+    for key in known:
+        if key not in values or key in ("dtype", "mode"):
+            if key in OPTIONAL_OPERANDS and key in operands:
+                shapes[key] = None
+            continue
+        value = values[key]
+        try:
+            if key in operands:
                 shapes[key] = None if value == "none" else _dec_tuple(value)
-        params = cls(**kwargs)  # type: ignore[arg-type]
-        return Setup(op, params, shapes, values["dtype"], values.get("mode", "bounded") == "exact")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DescriptorError(f"cannot parse descriptor {text!r}: {exc}") from None
+            else:
+                kwargs[key] = _dec_param(key, value)
+        except ValueError as exc:
+            raise DescriptorError(f"descriptor field {key}={value!r}: {exc}") from None
+    params = cls(**kwargs)  # type: ignore[arg-type]
+    return Setup(op, params, shapes, values["dtype"], values.get("mode", "bounded") == "exact")
 
 
 def size_formula(setup: Setup) -> str:

@@ -1,4 +1,5 @@
-"""Fixed configurations: real-network layers (networks.toml) and --config replays."""
+"""Fixed configurations: real-network layers (networks.toml), --config replays and the
+pinned examples of known issues."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from adapters.base import Adapter
 from reference.params import Conv, ConvTranspose, DeformConv
 from reference.sizes import conv_output_shape
+from suites import invalid, isolation, oracle, strategies
 from suites.strategies import Setup
+from suites.verdict import check_example
 
 NETWORKS = Path(__file__).with_name("networks.toml")
 
@@ -18,6 +24,43 @@ NETWORKS = Path(__file__).with_name("networks.toml")
 def seed_of(text: str) -> int:
     """A stable seed per configuration, so a replay sees the same operands every run."""
     return zlib.crc32(text.encode())
+
+
+def invalid_clause(setup: Setup) -> str | None:
+    """The clause that makes `setup` invalid (the reference's SpecError), or None if valid."""
+    zeros = {k: None if v is None else np.zeros(v) for k, v in setup.shapes.items()}
+    try:
+        oracle.expect(setup.op, zeros, setup.params)
+    except (ValueError, ArithmeticError, IndexError) as exc:
+        # SpecError carries its clause; a size formula can also fail on shapes it never
+        # reaches validation with (a zero stride, a negative size): ERR.2 says it must raise.
+        return str(getattr(exc, "clause", "ERR.2"))
+    return None
+
+
+def replay(
+    backend: Adapter,
+    setup: Setup,
+    seed: int,
+    *,
+    clause: str,
+    shape_clause: str,
+    description: str,
+    isolate: bool = False,
+    rejection_clause: str | None = None,
+) -> None:
+    """Run a fixed configuration as the suites would: an invalid one through the
+    error-behaviour check (ERR.2/ERR.3, in a child process, citing `rejection_clause` or
+    else the clause that makes it invalid), a valid one through the value and shape check
+    (in a child if `isolate`)."""
+    broken = invalid_clause(setup)
+    if broken is not None:
+        cited = rejection_clause or broken
+        isolation.expect_rejection(backend, invalid.operands(setup), cited, description)
+        return
+    example = strategies.seeded_operands(setup, seed)
+    target = isolation.isolated(backend) if isolate else backend
+    check_example(target, example, clause=clause, shape_clause=shape_clause)
 
 
 def _pairs(value: Any, rank: int) -> Any:

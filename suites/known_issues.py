@@ -7,6 +7,13 @@ suites/test_known_issues.py replays every run: the entry must still fail
 there, or the run says the entry can be removed. A failure matches an entry
 only if its clause, surface and predicate all match, so an entry never masks
 a different bug.
+
+An entry whose bug lives in one kernel states the platform it needs in
+`requires`, an expression over suites/platform.py's namespace (CPU flags,
+oneDNN's ISA, the surface's own dispatch facts). Where it does not hold, the
+entry is not applicable: it masks nothing and is not replayed, and the report
+lists it as such. `when` may use the same names, for a defect whose reach on
+a platform depends on the configuration (e.g. `dtype in tf_onednn_dtypes`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any
 from adapters.base import Adapter
 from reference.params import Conv, ConvTranspose
 from reference.sizes import conv_output_shape, conv_transpose_output_shape, resolve_padding
+from suites import platform
 from suites.strategies import Setup
 
 KNOWN_DIR = Path(__file__).resolve().parent.parent / "adapters" / "known_issues"
@@ -54,6 +62,8 @@ class KnownIssue:
     confirmed: str
     example: str
     link: str = ""
+    # The platform the bug needs (suites/platform.py); empty: every platform.
+    requires: str = ""
 
     def applies_to(self, surface: str) -> bool:
         return "*" in self.surfaces or surface in self.surfaces
@@ -108,11 +118,43 @@ def _sized(setup: Setup, formula: Callable[..., Any], params: type) -> Any:
         return None
 
 
-def triggers(issue: KnownIssue, setup: Setup, names: dict[str, Any] | None = None) -> bool:
-    """Whether `issue.when` holds for `setup` (`names`: its namespace, if already built)."""
-    names = namespace(setup) if names is None else names
+def triggers(
+    issue: KnownIssue, setup: Setup, adapter: Adapter, names: dict[str, Any] | None = None
+) -> bool:
+    """Whether `issue.when` holds for `setup` on `adapter`'s platform (`names`: the
+    namespace, if already built). `when` may use the platform's names too, e.g.
+    `dtype in tf_onednn_dtypes`, where the kernel that has the bug depends on both."""
+    names = {**_platform_names(adapter), **namespace(setup)} if names is None else names
     # The names go in the globals so that a generator expression's body can use them too.
     return bool(eval(issue.when, {**names, "__builtins__": _SAFE_BUILTINS}))
+
+
+_applicable: dict[tuple[str, str], bool] = {}
+_platforms: dict[str, dict[str, Any]] = {}
+
+
+def _platform_names(adapter: Adapter) -> dict[str, Any]:
+    if adapter.name not in _platforms:
+        _platforms[adapter.name] = platform.namespace(adapter)
+    return _platforms[adapter.name]
+
+
+def applicable(issue: KnownIssue, adapter: Adapter) -> bool:
+    """Whether the platform that `adapter`'s surface runs on meets `issue.requires`."""
+    if not issue.requires:
+        return True
+    key = (issue.id, adapter.name)
+    if key not in _applicable:
+        names = _platform_names(adapter)
+        try:
+            holds = eval(issue.requires, {**names, "__builtins__": _SAFE_BUILTINS})
+        except NameError as exc:
+            raise ValueError(
+                f"known issue {issue.id}: `requires` {issue.requires!r} uses a name that "
+                f"{adapter.name} does not report ({exc}); it reports {sorted(names)}"
+            ) from None
+        _applicable[key] = bool(holds)
+    return _applicable[key]
 
 
 _suspended: list[bool] = []
@@ -137,8 +179,10 @@ def match(adapter: Adapter, setup: Setup, clause: str) -> str | None:
             issue.framework == adapter.framework
             and clause in issue.clauses
             and issue.applies_to(adapter.name)
+            and applicable(issue, adapter)
         ):
-            names = namespace(setup) if names is None else names
-            if triggers(issue, setup, names):
+            if names is None:
+                names = {**_platform_names(adapter), **namespace(setup)}
+            if triggers(issue, setup, adapter, names):
                 return issue.id
     return None

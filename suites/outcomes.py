@@ -15,12 +15,22 @@ from typing import Any
 
 import pytest
 
+from suites import platform
+
 PROPERTY = "convspec"
 UNSUPPORTED_PREFIX = "unsupported: "
+NOT_APPLICABLE_PREFIX = "not applicable here: "
 
 # Severity order for folding several outcomes into one cell.
-RANK = {"fail": 4, "known": 3, "pass": 2, "unsupported": 1}
-SYMBOL = {"pass": "✅", "fail": "❌", "known": "⚠️", "unsupported": "—", "unavailable": "·"}
+RANK = {"fail": 5, "known": 4, "pass": 3, "not_applicable": 2, "unsupported": 1}
+SYMBOL = {
+    "pass": "✅",
+    "fail": "❌",
+    "known": "⚠️",
+    "not_applicable": "○",
+    "unsupported": "—",
+    "unavailable": "·",
+}
 
 
 @dataclass
@@ -69,6 +79,11 @@ def unsupported(reason: str) -> None:
     pytest.skip(UNSUPPORTED_PREFIX + reason)
 
 
+def not_applicable(issue_id: str, requires: str) -> None:
+    """A known issue whose platform condition does not hold here (suites/platform.py)."""
+    pytest.skip(f"{NOT_APPLICABLE_PREFIX}{issue_id} requires {requires}")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     _current["item"] = ItemStats()
@@ -100,8 +115,11 @@ def _variant(nodeid: str) -> str:
 def _surface(params: dict[str, Any]) -> str | None:
     if "backend" in params:
         return str(params["backend"])
-    if "surface_issue" in params:  # suites/test_known_issues.py
-        return str(params["surface_issue"][0])
+    # suites/test_known_issues.py; with no entry for the selected surfaces pytest
+    # parametrizes with an empty parameter set, whose value is no pair.
+    pair = params.get("surface_issue")
+    if isinstance(pair, tuple):
+        return str(pair[0])
     return None
 
 
@@ -131,11 +149,16 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for keyword in report.keywords:
         if keyword.startswith("clause:"):
             clauses.append(keyword.removeprefix("clause:"))
+    not_applicable: list[str] = []
     if report.skipped:
         reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
-        if "unsupported: " not in reason:
+        if NOT_APPLICABLE_PREFIX in reason:
+            status = "not_applicable"
+            not_applicable.append(reason.split(NOT_APPLICABLE_PREFIX, 1)[1])
+        elif UNSUPPORTED_PREFIX in reason:
+            status = "unsupported"
+        else:
             return
-        status = "unsupported"
     elif report.failed:
         status = "fail"
     elif data.get("examples", 0) == 0 and data.get("limited"):
@@ -152,6 +175,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             "examples": data.get("examples", 0),
             "worst_ratio": data.get("worst_ratio", 0.0),
             "known": data.get("known", []),
+            "not_applicable": not_applicable,
         }
     )
 
@@ -208,6 +232,18 @@ def clause_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [folded[k] for k in sorted(folded)]
 
 
+def not_applicable_entries(records: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Known-issue entries whose `requires` does not hold here, per surface."""
+    return sorted(
+        (
+            {"surface": r["backend"], "issue": entry}
+            for r in records
+            for entry in r["not_applicable"]
+        ),
+        key=lambda e: (e["surface"], e["issue"]),
+    )
+
+
 def markdown(cells: dict[str, dict[str, str]], backends: list[str], header: list[str]) -> str:
     lines = [*header, ""]
     lines.append("| variant | " + " | ".join(backends) + " |")
@@ -217,25 +253,32 @@ def markdown(cells: dict[str, dict[str, str]], backends: list[str], header: list
     lines.append("")
     lines.append(
         "Legend: ✅ pass · ❌ fail · ⚠️ known upstream issue (see adapters/known_issues/) · "
+        "○ only known issues whose platform condition does not hold here · "
         "— unsupported (declared by the adapter) · · unavailable (framework or device missing)"
     )
     return "\n".join(lines) + "\n"
 
 
-def _versions(b: Any) -> dict[str, str]:
+def _versions(b: Any) -> dict[str, Any]:
     if b.adapter is None:
         return {"unavailable": b.problem}
     try:
         version = b.adapter.version()
     except Exception as exc:
         version = f"unknown ({type(exc).__name__})"
-    return {"framework": b.adapter.framework, "version": version, "device": b.adapter.device}
+    return {
+        "framework": b.adapter.framework,
+        "version": version,
+        "device": b.adapter.device,
+        "platform": b.adapter.platform(),
+    }
 
 
-def _describe(version: dict[str, str]) -> str:
+def _describe(version: dict[str, Any]) -> str:
     if "unavailable" in version:
         return f"unavailable ({version['unavailable']})"
-    return f"{version['framework']} {version['version']} on {version['device']}"
+    facts = "".join(f", {k}={v}" for k, v in version.get("platform", {}).items())
+    return f"{version['framework']} {version['version']} on {version['device']}{facts}"
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -248,17 +291,30 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         if b.adapter is None:
             for row in cells.values():
                 row[b.name] = "unavailable"
+    skipped = not_applicable_entries(_records)
     if cells:
         terminalreporter.section("convspec conformance")
         for line in markdown(cells, backends, []).splitlines():
             terminalreporter.write_line(line)
+        if skipped:
+            terminalreporter.write_line(
+                f"Known issues not applicable on this platform ({platform.describe()}):"
+            )
+            for entry in skipped:
+                terminalreporter.write_line(f"  {entry['surface']}: {entry['issue']}")
     path = config.getoption("--conformance-report")
     if path:
         versions = {b.name: _versions(b) for b in loaded}
-        payload = {"backends": versions, "matrix": cells, "records": clause_records(_records)}
+        payload = {
+            "platform": platform.summary(),
+            "backends": versions,
+            "matrix": cells,
+            "records": clause_records(_records),
+            "not_applicable": skipped,
+        }
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        header = ["# convspec conformance matrix", ""]
+        header = ["# convspec conformance matrix", "", f"Platform: {platform.describe()}", ""]
         header += [f"- {name}: {_describe(v)}" for name, v in versions.items()]
         out.with_suffix(".md").write_text(markdown(cells, backends, header), encoding="utf-8")

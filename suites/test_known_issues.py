@@ -9,39 +9,19 @@ also hold for its own example.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from adapters.base import Adapter
-from suites import descriptor, fixed, invalid, isolation, known_issues, oracle, outcomes, strategies
-from suites.strategies import Setup
+from suites import (
+    descriptor,
+    fixed,
+    known_issues,
+    outcomes,
+    platform,
+)
 from suites.support import unsupported_reason
-from suites.verdict import Nonconformance, check_example
+from suites.verdict import Nonconformance
 
 ENTRIES = {issue.id: issue for issue in known_issues.registry()}
-
-
-def replay(backend: Adapter, setup: Setup, issue: known_issues.KnownIssue) -> None:
-    """Run the pinned example as its suite would: an invalid configuration through the
-    error-behaviour check (ERR), a valid one through the value and shape check."""
-    try:
-        oracle.expect(
-            setup.op,
-            {k: None if v is None else np.zeros(v) for k, v in setup.shapes.items()},
-            setup.params,
-        )
-    except (ValueError, ArithmeticError, IndexError):
-        # The reference rejects it: SpecError, or a size formula failing on shapes it
-        # never reaches validation with (a zero stride, mismatched ranks).
-        clause = issue.clauses[0]
-        isolation.expect_rejection(
-            backend, invalid.operands(setup), clause, f"pinned example of {issue.id}"
-        )
-        return
-    example = strategies.seeded_operands(setup, fixed.seed_of(issue.example))
-    # A crash on a valid configuration must not take this process with it.
-    target = isolation.isolated(backend) if "ERR.3" in issue.clauses else backend
-    check_example(target, example, clause=issue.clauses[0], shape_clause=issue.clauses[0])
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -71,23 +51,39 @@ def test_known_issue_still_reproduces(
     assert backend is not None
     issue = ENTRIES[issue_id]
     setup = descriptor.decode(issue.example)
-    assert known_issues.triggers(issue, setup), (
-        f"{issue_id}: its `when` predicate {issue.when!r} does not hold for its own example"
+    if not known_issues.applicable(issue, backend):
+        outcomes.not_applicable(issue_id, issue.requires)
+    assert known_issues.triggers(issue, setup, backend), (
+        f"{issue_id}: its `when` predicate {issue.when!r} does not hold for its own example "
+        f"on this platform ({platform.describe()}): its `requires` must imply that it does"
     )
     reason = unsupported_reason(backend, setup)
     if reason is not None:
         outcomes.unsupported(reason)
     with known_issues.suspended():
         try:
-            replay(backend, setup, issue)
+            fixed.replay(
+                backend,
+                setup,
+                fixed.seed_of(issue.example),
+                clause=issue.clauses[0],
+                shape_clause=issue.clauses[0],
+                description=f"pinned example of {issue.id}",
+                # A crash on a valid configuration must not take this process with it.
+                isolate="ERR.3" in issue.clauses,
+                rejection_clause=issue.clauses[0],
+            )
         except Nonconformance as failure:
             assert failure.clause in issue.clauses, (
                 f"{issue_id} now fails another clause ({failure.clause}, not {issue.clauses}):\n{failure}"
             )
             outcomes.record_known(issue_id)
             return
+    where = f"requires {issue.requires!r}, which holds here" if issue.requires else "no `requires`"
     pytest.fail(
         f"known issue {issue_id} no longer reproduces on {backend.describe()} "
-        f"(entry confirmed {issue.confirmed} for {issue.versions}): remove it from "
-        f"adapters/known_issues/{issue.framework}.toml if the fix is confirmed"
+        f"(entry confirmed {issue.confirmed} for {issue.versions}; {where}; "
+        f"platform: {platform.describe()}): remove it from "
+        f"adapters/known_issues/{issue.framework}.toml if the fix is confirmed, or narrow its "
+        "`requires` if the bug needs a platform this is not"
     )

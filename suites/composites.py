@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from adapters.base import Adapter
+from adapters.base import CONV, Adapter, OpSupport
 from reference import separable, shuffle
 from reference.conv import validate as conv_validate
 from reference.params import ChannelShuffle, Conv
@@ -28,9 +28,22 @@ NEEDS = {
 }
 
 
-def pointwise(rank: int, groups: int = 1) -> Conv:
-    """The 1x1 step: 'valid' padding, which every backend accepts for an unpadded conv."""
-    return Conv(stride=(1,) * rank, dilation=(1,) * rank, padding="valid", groups=groups)
+# A composite's unpadded steps (the 1x1 ones) need one of these forms from the backend.
+UNPADDED_FORMS = frozenset({"valid", "symmetric"})
+
+
+def pointwise(rank: int, groups: int = 1, support: OpSupport | None = None) -> Conv:
+    """The 1x1 step, unpadded in a form `support` declares: 'valid', else (0, 0) pairs.
+    A test that runs it requires one of UNPADDED_FORMS."""
+    padding: str | tuple[tuple[int, int], ...] = "valid"
+    if support is not None and "valid" not in support.padding:
+        padding = ((0, 0),) * rank
+    return Conv(
+        stride=(1,) * rank,
+        dilation=(1,) * rank,
+        padding=padding,  # type: ignore[arg-type]
+        groups=groups,
+    )
 
 
 def reference(op: str, a: Arrays, p: Conv) -> np.ndarray:
@@ -72,9 +85,10 @@ def run(adapter: Adapter, op: str, a: Arrays, p: Conv) -> np.ndarray:
     """The composite through the backend's own operations, intermediate results in its dtype."""
     x = a["x"]
     assert x is not None
+    support = adapter.support(CONV)
     if op == "depthwise_separable":
         hidden = adapter.conv(x, a["w_depth"], None, p)  # type: ignore[arg-type]
-        return adapter.conv(hidden, a["w_point"], a.get("b"), pointwise(p.rank))  # type: ignore[arg-type]
+        return adapter.conv(hidden, a["w_point"], a.get("b"), pointwise(p.rank, 1, support))  # type: ignore[arg-type]
     if op == "spatially_separable":
         full = spatially_separable_kernel(a["w_col"], a["w_row"])  # type: ignore[arg-type]
         pads = conv_validate(x, full, a.get("b"), p)
@@ -85,7 +99,7 @@ def run(adapter: Adapter, op: str, a: Arrays, p: Conv) -> np.ndarray:
         full = flattened_kernel(a["w_lateral"], a["w_vertical"], a["w_horizontal"])  # type: ignore[arg-type]
         pads = conv_validate(x, full, a.get("b"), p)
         c_out = full.shape[0]
-        lateral = adapter.conv(x, a["w_lateral"], None, pointwise(2))  # type: ignore[arg-type]
+        lateral = adapter.conv(x, a["w_lateral"], None, pointwise(2, 1, support))  # type: ignore[arg-type]
         vertical = adapter.conv(lateral, a["w_vertical"], None, axis_step(p, pads, 0, groups=c_out))  # type: ignore[arg-type]
         return adapter.conv(
             vertical, a["w_horizontal"], a.get("b"), axis_step(p, pads, 1, groups=c_out)
@@ -93,5 +107,6 @@ def run(adapter: Adapter, op: str, a: Arrays, p: Conv) -> np.ndarray:
     if op == "shuffled_grouped":
         hidden = adapter.conv(x, a["w1"], None, p)  # type: ignore[arg-type]
         hidden = adapter.channel_shuffle(hidden, ChannelShuffle(p.groups))
-        return adapter.conv(hidden, a["w2"], a.get("b"), pointwise(p.rank, p.groups))  # type: ignore[arg-type]
+        step = pointwise(p.rank, p.groups, support)
+        return adapter.conv(hidden, a["w2"], a.get("b"), step)  # type: ignore[arg-type]
     raise KeyError(op)

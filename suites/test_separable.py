@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.base import CONV, SEPARABLE_CONV
-from suites import strategies
+from suites import composites, strategies
 from suites.conv_draws import draw_conv, draw_example
 from suites.support import require
 from suites.verdict import check_example
@@ -17,7 +17,9 @@ from suites.verdict import check_example
 @given(data=st.data())
 def test_depthwise_separable_composed(backend, data) -> None:
     """Depthwise then pointwise, each through the backend's convolution."""
-    support = require(backend, CONV, groups=True, ranks=frozenset({2}))
+    support = require(
+        backend, CONV, groups=True, ranks=frozenset({2}), padding=composites.UNPADDED_FORMS
+    )
     example = draw_example(data, strategies.composite_setups(support, "depthwise_separable"))
     check_example(backend, example, clause="SEP.1", shape_clause="CONV.3")
 

@@ -7,6 +7,57 @@ the 'SAME' formula yields (n * s, here negative), aborts the process in oneDNN's
 Conv2DBackpropInput (Check failed: ... Dimension -1 must be >= 0) instead of raising.
 Found by: convspec `pytest --hypothesis-profile ci suites/test_errors.py` (tf.nn adapters).
 """
+
+# --- Preconditions: TensorFlow with oneDNN on (TF_ENABLE_ONEDNN_OPTS=1, the default on CPUs with AVX-512 VNNI/BF16 or AMX).
+# Where they do not hold the script says so and exits 2: it tested nothing there.
+import os as _os
+import sys as _sys
+
+_LEVELS = ["sse41", "avx", "avx2", "avx512_core", "avx512_core_vnni", "avx512_core_bf16",
+           "avx512_core_fp16", "avx512_core_amx"]
+_NEEDS = [{"sse4_1"}, {"avx"}, {"avx2", "fma"}, {"avx512f", "avx512bw", "avx512vl", "avx512dq"},
+          {"avx512_vnni"}, {"avx512_bf16"}, {"avx512_fp16"}, {"amx_tile", "amx_int8", "amx_bf16"}]
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return set(next(ln for ln in f if ln.startswith("flags")).split(":", 1)[1].split())
+    except (OSError, StopIteration):
+        return set()
+
+
+def onednn_isa_at_least(name):
+    """oneDNN dispatches at least at level `name`: the CPU has it and ONEDNN_MAX_CPU_ISA allows it."""
+    flags, level = cpu_flags(), -1
+    for i, needs in enumerate(_NEEDS):
+        if not needs <= flags:
+            break
+        level = i
+    cap = _os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL").lower()
+    if cap in _LEVELS:
+        level = min(level, _LEVELS.index(cap))
+    return level >= _LEVELS.index(name)
+
+
+def tf_onednn():
+    """TensorFlow runs its oneDNN kernels (its default only on CPUs with AVX-512 VNNI/BF16 or AMX)."""
+    _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+if not (tf_onednn()):
+    print(
+        "precondition not met: TensorFlow with oneDNN on (TF_ENABLE_ONEDNN_OPTS=1, the default on CPUs with AVX-512 VNNI/BF16 or AMX). Here: ONEDNN_MAX_CPU_ISA="
+        + _os.environ.get("ONEDNN_MAX_CPU_ISA", "unset") + ", TF_ENABLE_ONEDNN_OPTS="
+        + _os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset") + ", CPU AVX-512 flags: "
+        + (" ".join(sorted(f for f in cpu_flags() if f.startswith(("avx512", "amx")))) or "none")
+    )
+    _sys.exit(2)
+# --- end of preconditions
+
 import signal
 import subprocess
 import sys

@@ -152,8 +152,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
                 version = a.version()
             except Exception as exc:
                 version = f"(version unknown: {type(exc).__name__})"
-            facts = "".join(f", {k}={v}" for k, v in a.platform().items())
-            lines.append(f"backend {b.name}: {a.framework} {version} on {a.device}{facts}")
+            lines.append(
+                f"backend {b.name}: {a.framework} {version} on {a.device}{platform.facts(a)}"
+            )
     return lines
 
 

@@ -270,7 +270,7 @@ def _versions(b: Any) -> dict[str, Any]:
         "framework": b.adapter.framework,
         "version": version,
         "device": b.adapter.device,
-        "platform": b.adapter.platform(),
+        "platform": {k: platform.plain(v) for k, v in b.adapter.platform().items()},
     }
 
 

@@ -37,6 +37,18 @@ def threads() -> int:
         return os.cpu_count() or 1
 
 
+def plain(value: Any) -> Any:
+    """A platform fact as JSON and a report line show it: sets as sorted lists."""
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    return value
+
+
+def facts(adapter: Adapter) -> str:
+    """The surface's own platform facts, for its report line."""
+    return "".join(f", {k}={plain(v)}" for k, v in adapter.platform().items())
+
+
 def namespace(adapter: Adapter) -> dict[str, Any]:
     """Every name a `requires` expression may use for `adapter`'s surface."""
     return {

@@ -8,12 +8,14 @@ there, or the run says the entry can be removed. A failure matches an entry
 only if its clause, surface and predicate all match, so an entry never masks
 a different bug.
 
-An entry whose bug lives in one kernel states the platform it needs in
-`requires`, an expression over suites/platform.py's namespace (CPU flags,
-oneDNN's ISA, the surface's own dispatch facts). Where it does not hold, the
-entry is not applicable: it masks nothing and is not replayed, and the report
-lists it as such. `when` may use the same names, for a defect whose reach on
-a platform depends on the configuration (e.g. `dtype in tf_onednn_dtypes`).
+An entry whose pinned example reproduces only on some platforms states
+where in `requires`, an expression over suites/platform.py's namespace (CPU
+flags, oneDNN's ISA, the surface's own dispatch facts). Where it does not hold,
+the entry is not applicable: its example is not replayed (so it cannot be
+called stale there) and the report lists it as such. Matching is `when`'s job
+alone, and `when` may use the same names, for a defect whose reach depends on
+the platform (e.g. `dtype in tf_eigen_dtypes`): an entry matches only the
+failures its predicate describes, on any platform.
 """
 
 from __future__ import annotations
@@ -179,7 +181,6 @@ def match(adapter: Adapter, setup: Setup, clause: str) -> str | None:
             issue.framework == adapter.framework
             and clause in issue.clauses
             and issue.applies_to(adapter.name)
-            and applicable(issue, adapter)
         ):
             if names is None:
                 names = {**_platform_names(adapter), **namespace(setup)}

@@ -68,10 +68,12 @@ def test_an_unknown_onednn_cap_is_an_error(monkeypatch) -> None:
         cpu.onednn_cap()
 
 
-def test_requires_decides_whether_an_entry_applies_and_masks(monkeypatch) -> None:
+def test_requires_decides_where_the_example_is_replayed_when_decides_matching(
+    monkeypatch,
+) -> None:
     on, off = Reporting({"fast_kernel": True}), Reporting({"fast_kernel": False})
     setup = descriptor.decode(EXAMPLE)
-    issue = entry("fast_kernel")
+    issue = entry("fast_kernel", when="fast_kernel")
     monkeypatch.setattr(known_issues, "registry", lambda: (issue,))
     for adapter, applies in ((on, True), (off, False)):
         known_issues._applicable.clear()
@@ -79,6 +81,7 @@ def test_requires_decides_whether_an_entry_applies_and_masks(monkeypatch) -> Non
         assert known_issues.applicable(issue, adapter) is applies
         expected = issue.id if applies else None
         assert known_issues.match(adapter, setup, "CONV.2") == expected
+    known_issues._platforms.clear()
 
 
 def test_when_may_use_platform_names(monkeypatch) -> None:

@@ -253,7 +253,7 @@ def markdown(cells: dict[str, dict[str, str]], backends: list[str], header: list
     lines.append("")
     lines.append(
         "Legend: ✅ pass · ❌ fail · ⚠️ known upstream issue (see adapters/known_issues/) · "
-        "○ only known issues whose platform condition does not hold here · "
+        "○ known issues whose `requires` does not hold on this platform · "
         "— unsupported (declared by the adapter) · · unavailable (framework or device missing)"
     )
     return "\n".join(lines) + "\n"

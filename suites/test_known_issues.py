@@ -4,20 +4,15 @@ Each entry pins an example descriptor. It is replayed on every selected
 surface the entry names, with known-issue matching switched off: it must
 still fail with the entry's clause, or the entry is stale (fixed upstream)
 and this test says so, so that it can be removed. The entry's predicate must
-also hold for its own example.
+also hold for its own example. Where the entry's `requires` does not hold on this
+platform, the replay is reported as not applicable instead.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from suites import (
-    descriptor,
-    fixed,
-    known_issues,
-    outcomes,
-    platform,
-)
+from suites import descriptor, fixed, known_issues, outcomes, platform
 from suites.support import unsupported_reason
 from suites.verdict import Nonconformance
 

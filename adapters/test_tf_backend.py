@@ -158,6 +158,12 @@ def test_depthwise_channel_order(surfaces: dict[str, Adapter], name: str) -> Non
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dtype_comes_back_unchanged(surfaces: dict[str, Adapter], name: str, dtype: str) -> None:
     adapter = _get(surfaces, name)
+    facts = adapter.platform()
+    if dtype in facts["tf_onednn_dtypes"] and dtype in facts["tf_eigen_dtypes"]:
+        pytest.skip(
+            f"known issue {'keras' if name == 'keras' else 'tf'}-onednn-capped-below-dtype: "
+            f"TensorFlow hands {dtype} to oneDNN, which ONEDNN_MAX_CPU_ISA keeps from running it"
+        )
     dt = numpy_dtype(dtype)
     x = np.arange(-6, 6, dtype=np.float64).reshape(1, 2, 6).astype(dt)
     w = np.ones((2, 2, 1), dtype=dt)

@@ -111,3 +111,13 @@ def test_every_registry_requires_parses() -> None:
 def test_the_header_line_names_cpu_and_onednn_level() -> None:
     line = platform.describe()
     assert "oneDNN ISA" in line and "ONEDNN_MAX_CPU_ISA=" in line, line
+
+
+def test_a_predicate_that_cannot_evaluate_a_configuration_does_not_match_it() -> None:
+    """An invalid configuration with missing axes (the error suite's input_missing_batch)
+    makes `pads[-1]` fail: the entry does not match it, and nothing raises."""
+    setup = descriptor.decode(EXAMPLE.replace("x=1x1x3", "x=1x1").replace("w=1x1x2", "w=1x1x1"))
+    issue = entry("", when="pads[-1][0] == 0")
+    known_issues._platforms.clear()
+    assert known_issues.triggers(issue, setup, Reporting({})) is False
+    known_issues._platforms.clear()

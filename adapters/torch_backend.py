@@ -681,6 +681,9 @@ class TorchMkldnnOffAdapter(TorchAdapter):
         gradients=frozenset({CONV, CONV_TRANSPOSE}),
     )
 
+    def platform(self) -> dict[str, Any]:
+        return {**super().platform(), "mkldnn": False}  # its calls run with oneDNN off
+
     @contextlib.contextmanager
     def _mode(self) -> Iterator[None]:
         torch = _import_torch()

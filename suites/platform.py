@@ -2,11 +2,12 @@
 
 Framework bugs often live in one kernel: oneDNN's AVX-512 path, TensorFlow with
 oneDNN on (its default only on CPUs with AVX-512 VNNI/BF16 or AMX), ATen's AVX2
-build. A known-issue entry states the platform it needs in `requires`, an
-expression over `namespace(adapter)`; where it does not hold, the entry is *not
-applicable here*: it neither masks a failure nor counts as stale.
+build. A known-issue entry states where its pinned example reproduces in
+`requires`, an expression over `namespace(adapter)`; where it does not hold, the
+entry is *not applicable here*: its example is not replayed, so it cannot count as
+stale. Its `when` predicate may use the same names.
 
-Names a `requires` expression may use:
+Names a `requires` (or `when`) expression may use:
 
 - `cpu`: the CPU's feature flags as /proc/cpuinfo spells them (`'avx512f' in cpu`).
 - `onednn_isa`: the instruction set oneDNN dispatches to: the best level this CPU
@@ -16,8 +17,10 @@ Names a `requires` expression may use:
 - `threads`: the CPUs this process may run on.
 - `device`: the surface's device ('cpu', 'cuda:0').
 - whatever the surface's adapter reports in `Adapter.platform()`, e.g.
-  `torch_capability` (ATen's CPU kernels: 'DEFAULT', 'AVX2', 'AVX512') or
-  `tf_onednn` (whether TensorFlow runs its oneDNN kernels).
+  `torch_capability` (ATen's CPU kernels: 'DEFAULT', 'AVX2', 'AVX512'), `mkldnn`,
+  `tf_onednn` (whether TensorFlow runs its oneDNN kernels), `tf_onednn_dtypes` (the
+  dtypes TensorFlow hands to its oneDNN ops on this CPU) and `tf_eigen_dtypes` (those
+  whose convolutions run Eigen's kernels here).
 """
 
 from __future__ import annotations

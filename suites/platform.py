@@ -81,9 +81,13 @@ _SHOWN_FLAGS = (
 )
 
 
+def shown_flags() -> list[str]:
+    return [f for f in _SHOWN_FLAGS if f in cpu.flags()]
+
+
 def describe() -> str:
     """One line for the report header: CPU, the flags kernels dispatch on, oneDNN's ISA."""
-    flags = [f for f in _SHOWN_FLAGS if f in cpu.flags()]
+    flags = shown_flags()
     cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "unset"
     return (
         f"{cpu.model()} ({_platform.machine()}, {threads()} CPUs); flags: "
@@ -98,7 +102,7 @@ def summary() -> dict[str, Any]:
         "cpu": cpu.model(),
         "machine": _platform.machine(),
         "threads": threads(),
-        "flags": sorted(f for f in _SHOWN_FLAGS if f in cpu.flags()),
+        "flags": sorted(shown_flags()),
         "onednn_isa": str(cpu.onednn_isa()),
         "environment": {
             k: os.environ[k]

@@ -41,18 +41,11 @@ def validate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> Pai
         "CONV.1",
         f"weight must have shape (C_out, C_in/groups, *{rank} kernel), got {w.shape}",
     )
-    require(
-        all(n >= 1 for n in x.shape[2:]),
-        "CONV.1",
-        f"input spatial sizes must be >= 1, got {x.shape[2:]}",
-    )
     require(all(s >= 1 for s in p.stride), "CONV.4", f"stride must be >= 1, got {p.stride}")
     require(all(d >= 1 for d in p.dilation), "CONV.5", f"dilation must be >= 1, got {p.dilation}")
     require(p.groups >= 1, "CONV.6", f"groups must be >= 1, got {p.groups}")
+    # C_in = 0, C_out = 0 and empty input axes are degenerate, not invalid (ERR.15).
     c_in, c_out = x.shape[1], w.shape[0]
-    require(
-        c_in >= 1 and c_out >= 1, "CONV.1", f"channels must be >= 1, got C_in={c_in}, C_out={c_out}"
-    )
     require(c_in % p.groups == 0, "CONV.6", f"groups={p.groups} does not divide C_in={c_in}")
     require(c_out % p.groups == 0, "CONV.6", f"groups={p.groups} does not divide C_out={c_out}")
     require(
@@ -79,12 +72,7 @@ def validate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> Pai
     spatial = tuple(x.shape[2:])
     pads = resolve_padding(p, spatial, tuple(w.shape[2:]))
     check_mode_limits(pads, spatial, p.padding_mode)
-    out = conv_output_shape(x.shape, w.shape, p)
-    require(
-        all(size >= 1 for size in out[2:]),
-        "CONV.3",
-        f"output spatial size {out[2:]} < 1: the dilated kernel does not fit the padded input",
-    )
+    # No window fitting the padded input is an output size of 0: degenerate (ERR.15).
     return pads
 
 
@@ -143,7 +131,8 @@ def conv_fast(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np
         window = tuple(
             slice(
                 k[a] * p.dilation[a],
-                k[a] * p.dilation[a] + (out_shape[2 + a] - 1) * p.stride[a] + 1,
+                # max: an output size 0 (ERR.15) must give an empty window, not wrap around.
+                k[a] * p.dilation[a] + max((out_shape[2 + a] - 1) * p.stride[a] + 1, 0),
                 p.stride[a],
             )
             for a in range(p.rank)

@@ -26,10 +26,10 @@ from reference.sizes import conv_output_size
 def output_size(
     x_shape: tuple[int, ...], w_shape: tuple[int, ...], p: DeformConv
 ) -> tuple[int, int]:
-    """DEFORM.3: (H_out, W_out), the CONV.3 formula with the explicit pads."""
+    """DEFORM.3: (H_out, W_out), CONV.3's window positions with the explicit pads."""
     return (
-        conv_output_size(x_shape[2], w_shape[2], p.stride[0], p.dilation[0], *p.padding[0]),
-        conv_output_size(x_shape[3], w_shape[3], p.stride[1], p.dilation[1], *p.padding[1]),
+        max(conv_output_size(x_shape[2], w_shape[2], p.stride[0], p.dilation[0], *p.padding[0]), 0),
+        max(conv_output_size(x_shape[3], w_shape[3], p.stride[1], p.dilation[1], *p.padding[1]), 0),
     )
 
 
@@ -74,11 +74,7 @@ def validate(
     )
     n_batch, c_in = x.shape[0], x.shape[1]
     c_out, kh, kw = w.shape[0], w.shape[2], w.shape[3]
-    require(
-        c_in >= 1 and c_out >= 1,
-        "DEFORM.1",
-        f"channels must be >= 1, got C_in={c_in}, C_out={c_out}",
-    )
+    # C_in = 0 and C_out = 0 are degenerate, not invalid (ERR.15).
     require(kh >= 1 and kw >= 1, "DEFORM.1", f"kernel sizes must be >= 1, got {(kh, kw)}")
     _validate_params(p)
     require(c_in % p.groups == 0, "DEFORM.2", f"groups={p.groups} does not divide C_in={c_in}")
@@ -94,12 +90,7 @@ def validate(
         "DEFORM.2",
         f"offset_groups={p.offset_groups} does not divide C_in={c_in}",
     )
-    out = output_size(x.shape, w.shape, p)
-    require(
-        out[0] >= 1 and out[1] >= 1,
-        "DEFORM.3",
-        f"output spatial size {out} < 1: the dilated kernel does not fit the padded input",
-    )
+    out = output_size(x.shape, w.shape, p)  # 0 where no window fits: degenerate (ERR.15)
     taps = p.offset_groups * kh * kw
     expected = (n_batch, 2 * taps, *out)
     require(

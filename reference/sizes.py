@@ -45,14 +45,19 @@ def resolve_padding(
     return tuple((int(b), int(e)) for b, e in p.padding)
 
 
-def conv_output_shape(x_shape: Sequence[int], w_shape: Sequence[int], p: Conv) -> tuple[int, ...]:
-    """Shape of conv(x, w) under p, with the spatial sizes of CONV.3."""
+def conv_output_lengths(x_shape: Sequence[int], w_shape: Sequence[int], p: Conv) -> tuple[int, ...]:
+    """CONV.3's formula on every spatial axis, as it comes: <= 0 where no window fits."""
     spatial, kernel = tuple(x_shape[2:]), tuple(w_shape[2:])
     pads = resolve_padding(p, spatial, kernel)
-    out = tuple(
+    return tuple(
         conv_output_size(n, k, s, d, b, e)
         for n, k, s, d, (b, e) in zip(spatial, kernel, p.stride, p.dilation, pads, strict=True)
     )
+
+
+def conv_output_shape(x_shape: Sequence[int], w_shape: Sequence[int], p: Conv) -> tuple[int, ...]:
+    """Shape of conv(x, w) under p: CONV.3's number of window positions on each axis."""
+    out = tuple(max(m, 0) for m in conv_output_lengths(x_shape, w_shape, p))
     return (x_shape[0], w_shape[0], *out)
 
 
@@ -92,17 +97,25 @@ def transposed_explicit(
     return tuple(pads), tuple(extra)
 
 
-def conv_transpose_output_shape(
+def conv_transpose_output_lengths(
     x_shape: Sequence[int], w_shape: Sequence[int], p: ConvTranspose
 ) -> tuple[int, ...]:
+    """TCONV.3's formula on every spatial axis, as it comes: <= 0 where nothing is left."""
     spatial, kernel = tuple(x_shape[2:]), tuple(w_shape[2:])
     pads, extra = transposed_explicit(p, spatial, kernel)
-    out = tuple(
+    return tuple(
         transposed_output_size(n, k, s, d, b, e, op)
         for n, k, s, d, (b, e), op in zip(
             spatial, kernel, p.stride, p.dilation, pads, extra, strict=True
         )
     )
+
+
+def conv_transpose_output_shape(
+    x_shape: Sequence[int], w_shape: Sequence[int], p: ConvTranspose
+) -> tuple[int, ...]:
+    """Shape of conv_transpose(x, w) under p: TCONV.3's positions left on each axis."""
+    out = tuple(max(m, 0) for m in conv_transpose_output_lengths(x_shape, w_shape, p))
     return (x_shape[0], w_shape[1] * p.groups, *out)
 
 
@@ -127,8 +140,10 @@ def receptive_field(
 
 __all__ = [
     "SpecError",
+    "conv_output_lengths",
     "conv_output_shape",
     "conv_output_size",
+    "conv_transpose_output_lengths",
     "conv_transpose_output_shape",
     "effective_kernel",
     "receptive_field",

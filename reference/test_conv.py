@@ -346,9 +346,8 @@ INVALID = [
     ((1, 1, 5), (1, 1, 3), None, Conv((0,), (1,), "valid"), "CONV.4"),
     ((1, 1, 5), (1, 1, 3), None, Conv((-1,), (1,), "valid"), "CONV.4"),
     ((1, 1, 5), (1, 1, 3), None, Conv((1,), (0,), "valid"), "CONV.5"),
-    ((1, 1, 3), (1, 1, 5), None, Conv((1,), (1,), "valid"), "CONV.3"),
-    ((1, 1, 4), (1, 1, 3), None, Conv((1,), (2,), "valid"), "CONV.3"),
-    ((1, 1, 4), (1, 1, 3), None, Conv((1,), (1,), ((-1, -1),)), "CONV.3"),
+    ((1, 1, 0), (1, 1, 1), None, Conv((1,), (1,), ((1, 1),), padding_mode="replicate"), "PAD.10"),
+    ((1, 1, 0), (1, 1, 1), None, Conv((1,), (1,), ((1, 0),), padding_mode="reflect"), "PAD.9"),
     ((1, 1, 3), (1, 1, 1), None, Conv((1,), (1,), ((3, 0),), padding_mode="reflect"), "PAD.9"),
     ((1, 1, 2), (1, 1, 5), None, Conv((1,), (1,), "same", padding_mode="reflect"), "PAD.9"),
     ((1, 1, 3), (1, 1, 1), None, Conv((1,), (1,), ((0, 4),), padding_mode="circular"), "PAD.11"),
@@ -360,7 +359,6 @@ INVALID = [
     ((1, 1, 5), (1, 1, 3), None, Conv((1,), (1, 1), "valid"), "CONV.1"),
     ((1, 1), (1, 1), None, Conv((), (), ()), "CONV.1"),
     ((1, 1, 5), (1, 1, 0), None, Conv((1,), (1,), "valid"), "CONV.1"),
-    ((1, 1, 5), (0, 1, 3), None, Conv((1,), (1,), "valid"), "CONV.1"),
     ((1, 2, 5), (3, 2, 3), (4,), Conv((1,), (1,), "valid"), "CONV.7"),
     ((1, 2, 5), (3, 2, 3), (1, 3), Conv((1,), (1,), "valid"), "CONV.7"),
     ((1, 1, 5), (1, 1, 3), None, Conv((1,), (1,), ((1, 1), (1, 1))), "PAD.4"),
@@ -372,7 +370,6 @@ INVALID = [
 
 @pytest.mark.clauses(
     "CONV.1",
-    "CONV.3",
     "CONV.4",
     "CONV.5",
     "CONV.6",
@@ -383,6 +380,7 @@ INVALID = [
     "PAD.6",
     "PAD.8",
     "PAD.9",
+    "PAD.10",
     "PAD.11",
 )
 @pytest.mark.parametrize(("x_shape", "w_shape", "b_shape", "p", "clause"), INVALID)
@@ -401,8 +399,37 @@ def test_invalid_configuration_raises_citing_the_clause(
     assert raised.value.clause == clause
 
 
-@pytest.mark.clauses("CONV.1")
-def test_empty_spatial_axis_is_invalid() -> None:
-    with pytest.raises(SpecError) as raised:
-        conv(np.zeros((1, 1, 0)), np.zeros((1, 1, 1)), None, Conv((1,), (1,), ((2, 2),)))
-    assert raised.value.clause == "CONV.1"
+# --- degenerate configurations (ERR.15) ---------------------------------------
+
+DEGENERATE = [
+    # (x shape, w shape, params, expected shape): the bias where there are elements
+    ((2, 0, 4), (3, 0, 2), Conv((1,), (1,), ((1, 0),)), (2, 3, 4)),  # C_in = 0
+    ((1, 0, 3, 3), (4, 0, 3, 1), Conv((2, 1), (1, 1), "same", groups=2), (1, 4, 2, 3)),
+    ((1, 2, 5), (0, 2, 3), Conv((1,), (1,), "valid"), (1, 0, 3)),  # C_out = 0
+    ((1, 1, 0), (2, 1, 1), Conv((1,), (1,), ((2, 1),)), (1, 2, 3)),  # reads only padding
+    ((1, 1, 0, 3), (2, 1, 2, 2), Conv((2, 1), (1, 1), "same"), (1, 2, 0, 3)),
+    ((1, 1, 4), (2, 1, 3), Conv((1,), (2,), "valid"), (1, 2, 0)),  # m = 0
+    ((1, 1, 4), (2, 1, 3), Conv((2,), (1,), ((-1, -1),)), (1, 2, 0)),
+    ((1, 1, 2), (2, 1, 3), Conv((2,), (1,), "valid"), (1, 2, 0)),  # a window must not wrap
+    ((1, 1, 3, 2), (2, 1, 2, 5), Conv((1, 3), (1, 1), "valid"), (1, 2, 2, 0)),
+    ((1, 1, 0, 4), (2, 1, 3, 2), Conv((3, 2), (1, 1), ((1, 0), (0, 0))), (1, 2, 0, 2)),
+    # CONV.3's formula below 0: the kernel overhangs by more than the stride, still no window
+    ((1, 1, 3), (2, 1, 5), Conv((1,), (1,), "valid"), (1, 2, 0)),
+    ((1, 1, 3), (2, 1, 3), Conv((1,), (2,), "valid"), (1, 2, 0)),
+    ((1, 1, 3), (2, 1, 3), Conv((1,), (1,), ((-1, -1),)), (1, 2, 0)),
+    ((1, 1, 1, 5), (2, 1, 7, 2), Conv((2, 1), (1, 1), "valid"), (1, 2, 0, 4)),
+]
+
+
+@pytest.mark.clauses("ERR.15", "CONV.1", "CONV.2", "CONV.3")
+@pytest.mark.parametrize(("x_shape", "w_shape", "p", "shape"), DEGENERATE)
+@pytest.mark.parametrize("impl", [conv, conv_fast])
+def test_degenerate_configuration_gives_the_bias_or_nothing(
+    impl, x_shape, w_shape, p, shape
+) -> None:
+    assert conv_output_shape(x_shape, w_shape, p) == shape
+    bias = np.arange(1.0, w_shape[0] + 1)
+    y = impl(np.ones(x_shape), np.ones(w_shape), bias, p)
+    assert y.shape == shape
+    np.testing.assert_array_equal(y, np.broadcast_to(bias.reshape(-1, *[1] * p.rank), shape))
+    assert impl(np.ones(x_shape), np.ones(w_shape), None, p).shape == shape

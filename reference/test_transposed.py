@@ -618,10 +618,7 @@ INVALID = [
     ("TCONV.1", (1, 2, 3, 3), (2, 1, 2), None, P1),  # input rank 2 for a rank-1 op
     ("TCONV.1", (1, 2, 3), (2, 1, 2, 2), None, P1),  # weight rank
     ("TCONV.1", (1, 2, 3), (3, 1, 2), None, P1),  # weight axis 0 is not C_in
-    ("TCONV.1", (1, 0, 3), (0, 1, 2), None, P1),  # no input channels
-    ("TCONV.1", (1, 2, 3), (2, 0, 2), None, P1),  # no output channels
     ("TCONV.1", (1, 2, 3), (2, 1, 0), None, P1),  # empty kernel
-    ("TCONV.1", (1, 2, 0), (2, 1, 2), None, P1),  # empty input axis
     ("TCONV.1", (1, 2, 3), (2, 1, 2), None, replace(P1, dilation=(1, 1))),
     ("TCONV.1", (1, 2, 3), (2, 1, 2), None, replace(P1, output_padding=(0, 0))),
     ("TCONV.6", (1, 2, 3), (2, 1, 2), None, replace(P1, stride=(0,))),
@@ -645,7 +642,6 @@ INVALID = [
     ),
     ("TCONV.5", (1, 2, 3), (2, 1, 2), None, tconv((2,), dilation=(3,), output_padding=(3,))),
     ("TCONV.5", (1, 2, 3), (2, 1, 2), None, replace(P1, output_padding_rule="dilation")),  # type: ignore[arg-type]
-    ("TCONV.3", (1, 2, 1), (2, 1, 2), None, tconv((1,), explicit((1, 1)))),  # L = 2 - 2 = 0
 ]
 
 
@@ -678,9 +674,10 @@ def test_output_padding_at_or_past_the_limit(config: Config, excess: int, axis: 
         transposed.conv_transpose_fast(x, w, b, replace(p, output_padding=extra))
 
 
-@pytest.mark.clauses("TCONV.3")
+@pytest.mark.clauses("TCONV.3", "ERR.15")
 @given(config=configs(forms=("explicit",)), excess=st.integers(0, 3))
 def test_padding_that_removes_everything(config: Config, excess: int) -> None:
+    """Removing every position (or more) leaves an output size of 0: degenerate, empty."""
     p = config.p
     n, kernel = config.x_shape[2], config.w_shape[2]
     assert not isinstance(p.padding, str)
@@ -689,5 +686,35 @@ def test_padding_that_removes_everything(config: Config, excess: int) -> None:
     # Remove all `full` positions of axis 0 (or more), keeping the pads non-negative.
     pads = ((begin, full - begin + excess), *p.padding[1:])
     x, w, b = config.arrays(integers=True)
-    with pytest.raises(ValueError, match=r"\[TCONV\.3\]"):
-        transposed.conv_transpose_fast(x, w, b, replace(p, padding=pads))
+    for impl in (transposed.conv_transpose, transposed.conv_transpose_fast):
+        y = impl(x, w, b, replace(p, padding=pads))
+        assert y.shape[2] == 0 and y.size == 0
+
+
+# --- degenerate configurations (ERR.15) ---------------------------------------
+
+DEGENERATE = [
+    # (x shape, w shape, params, expected shape): the bias where there are elements
+    ((2, 0, 3), (0, 2, 2), tconv((2,), explicit((0, 0))), (2, 2, 6)),  # C_in = 0
+    ((1, 2, 3), (2, 0, 2), tconv((1,), explicit((0, 0))), (1, 0, 4)),  # C_out = 0
+    ((1, 1, 0), (1, 2, 3), tconv((1,), explicit((0, 0))), (1, 2, 2)),  # nothing to scatter
+    ((1, 1, 0), (1, 2, 3), tconv((2,), "valid"), (1, 2, 1)),
+    ((1, 1, 0, 2), (1, 2, 3, 1), tconv((2, 1), "same"), (1, 2, 0, 2)),
+    ((1, 2, 1), (2, 1, 2), tconv((1,), explicit((1, 1))), (1, 1, 0)),  # L = 0
+    ((1, 2, 1), (2, 1, 2), tconv((1,), explicit((1, 2))), (1, 1, 0)),  # TCONV.3 gives -1
+    ((1, 1, 0), (1, 2, 5), tconv((3,), explicit((0, 0))), (1, 2, 2)),  # a window must not wrap
+    ((1, 1, 0, 2), (1, 2, 4, 1), tconv((2, 2), explicit((0, 1), (0, 0))), (1, 2, 1, 3)),
+]
+
+
+@pytest.mark.clauses("ERR.15", "TCONV.1", "TCONV.2", "TCONV.3", "TCONV.4")
+@pytest.mark.parametrize(("x_shape", "w_shape", "p", "shape"), DEGENERATE)
+@pytest.mark.parametrize("impl", [transposed.conv_transpose, transposed.conv_transpose_fast])
+def test_degenerate_configuration_gives_the_bias_or_nothing(
+    impl, x_shape, w_shape, p, shape
+) -> None:
+    assert conv_transpose_output_shape(x_shape, w_shape, p) == shape
+    bias = np.arange(1.0, shape[1] + 1)
+    y = impl(np.ones(x_shape), np.ones(w_shape), bias, p)
+    assert y.shape == shape
+    np.testing.assert_array_equal(y, np.broadcast_to(bias.reshape(-1, *[1] * p.rank), shape))

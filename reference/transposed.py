@@ -75,21 +75,12 @@ def validate_shapes(
         "TCONV.1",
         f"weight must have shape (C_in, C_out/groups, *{rank} kernel), got {w_shape}",
     )
+    # C_in = 0, C_out = 0 and empty input axes are degenerate, not invalid (ERR.15).
     c_in = x_shape[1]
-    require(
-        c_in >= 1 and w_shape[1] >= 1,
-        "TCONV.1",
-        f"channels must be >= 1, got C_in={c_in}, C_out/groups={w_shape[1]}",
-    )
     require(
         w_shape[0] == c_in,
         "TCONV.1",
         f"weight axis 0 must be C_in={c_in} (layout (C_in, C_out/groups, *k)), got {w_shape[0]}",
-    )
-    require(
-        all(n >= 1 for n in x_shape[2:]),
-        "TCONV.1",
-        f"input spatial sizes must be >= 1, got {x_shape[2:]}",
     )
     require(
         all(k >= 1 for k in w_shape[2:]), "TCONV.1", f"kernel sizes must be >= 1, got {w_shape[2:]}"
@@ -108,12 +99,7 @@ def validate_shapes(
     _validate_padding(p)
     spatial, kernel = x_shape[2:], w_shape[2:]
     pads, extra = transposed_explicit(p, spatial, kernel)
-    out = conv_transpose_output_shape(x_shape, w_shape, p)[2:]
-    require(
-        all(size >= 1 for size in out),
-        "TCONV.3",
-        f"output spatial size {out} < 1: the padding removes every position",
-    )
+    # Padding that removes every position leaves an output size of 0: degenerate (ERR.15).
     return pads, extra
 
 
@@ -233,8 +219,9 @@ def conv_transpose_fast(
     buf = np.zeros((n_batch, g, c_out_g, *full), dtype=np.float64)
     every: tuple[slice, ...] = (slice(None),) * 3  # batch, group, channel in group
     for k in itertools.product(*(range(m) for m in kernel)):
+        # max: an empty input axis (ERR.15) must scatter nothing, not wrap around.
         window: tuple[slice, ...] = tuple(
-            slice(start, start + (n - 1) * s + 1, s)
+            slice(start, start + max((n - 1) * s + 1, 0), s)
             for start, n, s in zip(
                 (ka * da for ka, da in zip(k, p.dilation, strict=True)),
                 spatial,

@@ -44,6 +44,25 @@ class UnsupportedError(Exception):
 
 
 @dataclass(frozen=True)
+class Extension:
+    """Documented behaviour of a framework for a configuration the spec calls invalid.
+
+    `name` is one of EXTENSIONS; `documentation` is the URL of the framework's page that
+    documents it. The suite checks that the extension computes what ERR.16 says, instead
+    of expecting the configuration to be rejected.
+    """
+
+    name: str
+    documentation: str
+
+
+# ERR.16: the extensions the suite knows how to check, with what each one accepts.
+EXTENSIONS = {
+    "unbatched": "an input without the batch axis, (C_in, n_1, ..., n_r), as one sample",
+}
+
+
+@dataclass(frozen=True)
 class OpSupport:
     """What one backend supports of one operation."""
 
@@ -67,6 +86,8 @@ class OpSupport:
     # Exact mode (NUM.5) applies: the backend computes each output as a sum of
     # exact products, with no transform algorithm (Winograd, FFT) in between.
     exact: bool = True
+    # Documented extensions (ERR.16): checked for their result, not for a rejection.
+    extensions: tuple[Extension, ...] = ()
     # Largest spatial rank accepted for 'same' with an even effective kernel etc.
     # is not modelled; backends with such limits override `Adapter.limitation`.
     notes: str = ""
@@ -198,3 +219,8 @@ class Adapter:
 
     def describe(self) -> str:
         return f"{self.name} ({self.framework} {self.version()}, {self.device})"
+
+
+def extension(support: OpSupport, name: str) -> Extension | None:
+    """The declared extension `name` of this operation, or None."""
+    return next((e for e in support.extensions if e.name == name), None)

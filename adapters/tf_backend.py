@@ -182,6 +182,20 @@ def _inferred_groups_problem(p: Conv, shapes: Shapes, api: str) -> str | None:
     return None
 
 
+def _extra_axes_problem(p: Params, shapes: Shapes, api: str) -> str | None:
+    """An input with more than r + 2 axes: TF would read the extra ones as batch axes.
+
+    TF documents leading batch axes, but the canonical layout moved to TF's puts a
+    trailing extra axis among the spatial ones, so passing it on would convolve other
+    axes than the caller's: the adapter cannot express it.
+    """
+    x = shapes.get("x")
+    rank = getattr(p, "rank", None)
+    if x and rank is not None and len(x) > rank + 2:
+        return f"{api}: an input of {len(x)} axes for a rank-{rank} convolution"
+    return None
+
+
 def _string_output_padding_problem(p: ConvTranspose, api: str) -> str | None:
     if isinstance(p.padding, str) and any(op != 0 for op in p.output_padding):
         return f"{api} has no output_padding argument to give with padding={p.padding!r}"
@@ -573,9 +587,15 @@ class TfNnAdapter(Adapter):
 
     def _untranslatable(self, op: str, p: Params, shapes: Shapes) -> str | None:
         """Why p cannot be handed to TF at all (no argument expresses it), or None."""
+        extra = _extra_axes_problem(p, shapes, self.name)
+        if extra:
+            return extra
         if op == CONV and isinstance(p, Conv):
             return _inferred_groups_problem(p, shapes, self.name)
         if op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
+            if p.groups < 1:
+                # The groups only size the output_shape this adapter computes.
+                return f"{self.name} conv*_transpose takes no groups argument: groups={p.groups}"
             return _string_output_padding_problem(p, self.name)
         if op in (DEPTHWISE_CONV, SEPARABLE_CONV) and isinstance(p, Conv):
             return _depthwise_shape_problem(p, shapes, f"{self.name} depthwise")
@@ -860,7 +880,7 @@ class TfAtrousAdapter(TfNnAdapter):
 
     def _untranslatable(self, op: str, p: Params, shapes: Shapes) -> str | None:
         if isinstance(p, Conv | ConvTranspose) and op in (CONV, CONV_TRANSPOSE):
-            if max(p.stride) != 1:
+            if any(s != 1 for s in p.stride):
                 return f"tf.nn.atrous_conv2d{'' if op == CONV else '_transpose'} has no stride"
             if len(set(p.dilation)) != 1:
                 return "tf.nn.atrous_conv2d takes one rate for both spatial axes"

@@ -50,6 +50,7 @@ from adapters.base import (
     DTYPES,
     Adapter,
     Capabilities,
+    Extension,
     OpSupport,
     UnsupportedError,
 )
@@ -67,6 +68,15 @@ _DEFORM_DTYPES = frozenset({"float64", "float32", "float16"})
 _RANKS = frozenset({1, 2, 3})
 # torch's output_padding check is "smaller than either stride or dilation" (TCONV.5).
 _OUTPUT_PADDING_RULE = "stride_or_dilation"
+# "Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in)" in the module docs (ERR.11, ERR.16).
+_UNBATCHED_CONV = (
+    Extension("unbatched", "https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html"),
+)
+_UNBATCHED_TRANSPOSE = (
+    Extension(
+        "unbatched", "https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html"
+    ),
+)
 
 
 def _import_torch() -> Any:
@@ -164,6 +174,7 @@ class TorchAdapter(Adapter):
     capabilities = Capabilities(
         ops={
             CONV: OpSupport(
+                extensions=_UNBATCHED_CONV,
                 ranks=_RANKS,
                 dtypes=_ALL,
                 padding=frozenset({"symmetric", "valid", "same"}),
@@ -171,6 +182,7 @@ class TorchAdapter(Adapter):
                 strided_same=False,
             ),
             CONV_TRANSPOSE: OpSupport(
+                extensions=_UNBATCHED_TRANSPOSE,
                 ranks=_RANKS,
                 dtypes=_ALL,
                 padding=frozenset({"symmetric"}),
@@ -474,6 +486,7 @@ class TorchModuleAdapter(TorchAdapter):
     capabilities = Capabilities(
         ops={
             CONV: OpSupport(
+                extensions=_UNBATCHED_CONV,
                 ranks=_RANKS,
                 dtypes=_ALL,
                 padding=frozenset({"symmetric", "valid", "same"}),
@@ -482,6 +495,7 @@ class TorchModuleAdapter(TorchAdapter):
                 strided_same=False,
             ),
             CONV_TRANSPOSE: OpSupport(
+                extensions=_UNBATCHED_TRANSPOSE,
                 ranks=_RANKS,
                 dtypes=_ALL,
                 padding=frozenset({"symmetric"}),
@@ -631,12 +645,14 @@ class TorchNonContiguousAdapter(TorchAdapter):
     capabilities = Capabilities(
         ops={
             CONV: OpSupport(
+                extensions=_UNBATCHED_CONV,
                 ranks=_RANKS,
                 dtypes=_ALL,
                 padding=frozenset({"symmetric", "valid", "same"}),
                 strided_same=False,
             ),
             CONV_TRANSPOSE: OpSupport(
+                extensions=_UNBATCHED_TRANSPOSE,
                 ranks=_RANKS,
                 dtypes=_ALL,
                 padding=frozenset({"symmetric"}),
@@ -663,6 +679,7 @@ class TorchMkldnnOffAdapter(TorchAdapter):
     capabilities = Capabilities(
         ops={
             CONV: OpSupport(
+                extensions=_UNBATCHED_CONV,
                 ranks=_RANKS,
                 dtypes=_ALL,
                 padding=frozenset({"symmetric", "valid", "same"}),
@@ -672,6 +689,7 @@ class TorchMkldnnOffAdapter(TorchAdapter):
                 exact=False,
             ),
             CONV_TRANSPOSE: OpSupport(
+                extensions=_UNBATCHED_TRANSPOSE,
                 ranks=_RANKS,
                 dtypes=_ALL,
                 padding=frozenset({"symmetric"}),
@@ -708,6 +726,7 @@ class TorchCudaAdapter(TorchAdapter):
     capabilities = Capabilities(
         ops={
             CONV: OpSupport(
+                extensions=_UNBATCHED_CONV,
                 ranks=_RANKS,
                 dtypes=_ALL,
                 padding=frozenset({"symmetric", "valid", "same"}),
@@ -716,6 +735,7 @@ class TorchCudaAdapter(TorchAdapter):
                 exact=False,
             ),
             CONV_TRANSPOSE: OpSupport(
+                extensions=_UNBATCHED_TRANSPOSE,
                 ranks=_RANKS,
                 dtypes=_ALL,
                 padding=frozenset({"symmetric"}),

@@ -24,7 +24,7 @@ from adapters.subprocess_proxy import BackendCrash, BackendTimeout, ProxyAdapter
 from reference.params import Params
 from suites import known_issues, oracle, outcomes
 from suites.strategies import Example
-from suites.verdict import Nonconformance, known_crash
+from suites.verdict import Nonconformance, check_dtype, check_shape, check_values, known_crash
 
 # ERR.3: seconds a call may take before it counts as a hang. Generous: a first call may
 # compile or load kernels, and every configuration the suite builds is small.
@@ -153,3 +153,30 @@ def expect_rejection(
         )
     else:
         outcomes.record_example(0.0)
+
+
+def expect_rejection_or_result(
+    adapter: Adapter, example: Example, clause: str, what: str, timeout: float = CALL_TIMEOUT
+) -> None:
+    """ERR.9/ERR.15: the backend may raise, or return the reference's result, nothing else."""
+    if limited(adapter, example):
+        return
+    setup = example.setup
+    if known_crash(adapter, setup):
+        return
+    outcome = call(adapter, setup.op, example.arrays, setup.params, timeout)
+    if isinstance(outcome.error, BackendCrash | BackendTimeout):
+        report("ERR.3", adapter, example, crash_detail(outcome.error, what))
+        return
+    if outcome.error is not None:
+        outcomes.record_example(0.0)  # raised: one of the two conformant answers
+        return
+    expected = oracle.expect(setup.op, example.arrays, setup.params)
+    got = outcome.result
+    if not isinstance(got, np.ndarray):
+        report(clause, adapter, example, f"returned {describe_result(got)}, not an array")
+        return
+    check_shape(adapter, example, got, expected.values.shape, clause)
+    if got.shape == expected.values.shape:
+        check_dtype(adapter, example, got)
+        check_values(adapter, example, got, expected, clause)

@@ -30,12 +30,38 @@ from typing import Any
 
 from adapters.base import Adapter
 from reference.params import Conv, ConvTranspose
-from reference.sizes import conv_output_shape, conv_transpose_output_shape, resolve_padding
+from reference.sizes import conv_output_lengths, conv_transpose_output_lengths, resolve_padding
 from suites import platform
 from suites.strategies import Setup
 
 KNOWN_DIR = Path(__file__).resolve().parent.parent / "adapters" / "known_issues"
-REQUIRED = ("id", "clauses", "surfaces", "when", "versions", "description", "confirmed", "example")
+REQUIRED = (
+    "id",
+    "kind",
+    "upstream",
+    "clauses",
+    "surfaces",
+    "when",
+    "versions",
+    "description",
+    "confirmed",
+    "example",
+)
+# What an entry's problem is. Defects: a crash or hang (ERR.3), a wrong value or shape, or
+# a valid configuration rejected (ERR.12).
+# A validation gap: a configuration the framework's own documentation forbids, accepted.
+# A deviation: behaviour against the framework's own standard that is not a defect of the
+# arithmetic (e.g. a runtime rejecting what its operator specification allows).
+KINDS = (
+    "crash",
+    "hang",
+    "wrong-values",
+    "wrong-shape",
+    "rejects-valid",
+    "validation",
+    "deviation",
+)
+DEFECTS = ("crash", "hang", "wrong-values", "wrong-shape", "rejects-valid")
 _SAFE_BUILTINS = {
     "max": max,
     "min": min,
@@ -54,6 +80,9 @@ _SAFE_BUILTINS = {
 class KnownIssue:
     id: str
     framework: str
+    kind: str  # one of KINDS
+    # The upstream report (a URL), or what was searched where none was found.
+    upstream: str
     # The clauses its failures cite: one bug surfaces under the clause of each
     # suite that reaches it (e.g. CONV.2 in the conv suite, GRP.1 in the grouped one).
     clauses: tuple[str, ...]
@@ -63,7 +92,6 @@ class KnownIssue:
     description: str
     confirmed: str
     example: str
-    link: str = ""
     # The platform the bug needs (suites/platform.py); empty: every platform.
     requires: str = ""
 
@@ -80,6 +108,10 @@ def registry() -> tuple[KnownIssue, ...]:
             missing = [k for k in REQUIRED if k not in entry]
             if missing:
                 raise ValueError(f"{path.name}: entry {entry.get('id', '?')} lacks {missing}")
+            if entry["kind"] not in KINDS:
+                raise ValueError(
+                    f"{path.name}: entry {entry['id']} has kind {entry['kind']!r}, not one of {KINDS}"
+                )
             entry = {
                 **entry,
                 "surfaces": tuple(entry["surfaces"]),
@@ -93,6 +125,11 @@ def registry() -> tuple[KnownIssue, ...]:
     return tuple(found)
 
 
+def kind_of(issue_id: str) -> str:
+    """The kind of the entry `issue_id` ("defect" kinds, "validation" or "deviation")."""
+    return next(k.kind for k in registry() if k.id == issue_id)
+
+
 def namespace(setup: Setup) -> dict[str, Any]:
     """Names a `when` predicate may use: op, dtype, exact, operand shapes, every parameter,
     `pads` (a forward padding form resolved to (begin, end) pairs, PAD.4-PAD.7) and `out`
@@ -102,10 +139,20 @@ def namespace(setup: Setup) -> dict[str, Any]:
     names.update(setup.shapes)
     names.update({f.name: getattr(setup.params, f.name) for f in fields(setup.params)})
     names["pads"] = _sized(setup, lambda x, w, p: resolve_padding(p, x[2:], w[2:]), Conv)
-    names["out"] = _sized(setup, conv_output_shape, Conv)
+    names["out"] = _sized(setup, _raw(conv_output_lengths, 0), Conv)
     if names["out"] is None:
-        names["out"] = _sized(setup, conv_transpose_output_shape, ConvTranspose)
+        names["out"] = _sized(setup, _raw(conv_transpose_output_lengths, 1), ConvTranspose)
     return names
+
+
+def _raw(lengths: Callable[..., tuple[int, ...]], c_out_axis: int) -> Callable[..., Any]:
+    """(N, C_out, *lengths) with the size formula's lengths as they come, even <= 0."""
+
+    def shape(x: tuple[int, ...], w: tuple[int, ...], p: Any) -> tuple[int, ...]:
+        c_out = w[c_out_axis] * (p.groups if c_out_axis == 1 else 1)
+        return (x[0], c_out, *lengths(x, w, p))
+
+    return shape
 
 
 def _sized(setup: Setup, formula: Callable[..., Any], params: type) -> Any:

@@ -15,22 +15,51 @@ from typing import Any
 
 import pytest
 
-from suites import platform
+from suites import known_issues, platform
 
 PROPERTY = "convspec"
 UNSUPPORTED_PREFIX = "unsupported: "
 NOT_APPLICABLE_PREFIX = "not applicable here: "
 
-# Severity order for folding several outcomes into one cell.
-RANK = {"fail": 5, "known": 4, "pass": 3, "not_applicable": 2, "unsupported": 1}
+# Severity order for folding several outcomes into one cell. A known issue is shown by
+# what it is (suites/known_issues.KINDS): a defect, a validation gap, or a deviation.
+RANK = {
+    "fail": 7,
+    "known_defect": 6,
+    "known_validation": 5,
+    "known_deviation": 4,
+    "pass": 3,
+    "not_applicable": 2,
+    "unsupported": 1,
+}
 SYMBOL = {
     "pass": "✅",
     "fail": "❌",
-    "known": "⚠️",
+    "known_defect": "⚠️",
+    "known_validation": "🟨",
+    "known_deviation": "🔷",
     "not_applicable": "○",
     "unsupported": "—",
     "unavailable": "·",
 }
+LEGEND = (
+    "Legend: ✅ pass · ❌ fail · ⚠️ known defect (crash, hang, wrong values or shape) · "
+    "🟨 known validation gap (accepts what its own documentation forbids) · "
+    "🔷 known deviation from the framework's own standard · "
+    "○ known issues whose `requires` does not hold on this platform · "
+    "— unsupported (declared by the adapter) · · unavailable (framework or device missing); "
+    "entries in adapters/known_issues/"
+)
+
+
+def known_status(issue_ids: list[str]) -> str:
+    """The matrix status of a test that met these known issues: the most severe kind."""
+    kinds = {known_issues.kind_of(i) for i in issue_ids}
+    if kinds & set(known_issues.DEFECTS):
+        return "known_defect"
+    if "validation" in kinds:
+        return "known_validation"
+    return "known_deviation"
 
 
 @dataclass
@@ -164,7 +193,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     elif data.get("examples", 0) == 0 and data.get("limited"):
         status = "unsupported"  # every drawn example hit a documented limitation
     else:
-        status = "known" if data.get("known") else "pass"
+        status = known_status(data["known"]) if data.get("known") else "pass"
     _records.append(
         {
             "test": report.nodeid,
@@ -202,6 +231,21 @@ def matrix(records: list[dict[str, Any]], backends: list[str]) -> dict[str, dict
         variant: {b: row.get(b, "unsupported") for b in backends}
         for variant, row in sorted(cells.items())
     }
+
+
+def known_marks(records: list[dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
+    """Every kind of known issue met per (variant, backend): a cell can hold several."""
+    marks: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in records:
+        if r["outcome"].startswith("known"):
+            marks[(r["variant"], r["backend"])].add(r["outcome"])
+    return marks
+
+
+def _symbol(status: str, marks: set[str]) -> str:
+    if not status.startswith("known") or not marks:
+        return SYMBOL[status]
+    return "".join(SYMBOL[m] for m in sorted(marks, key=RANK.__getitem__, reverse=True))
 
 
 def clause_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -244,18 +288,22 @@ def not_applicable_entries(records: list[dict[str, Any]]) -> list[dict[str, str]
     )
 
 
-def markdown(cells: dict[str, dict[str, str]], backends: list[str], header: list[str]) -> str:
+def markdown(
+    cells: dict[str, dict[str, str]],
+    backends: list[str],
+    header: list[str],
+    marks: dict[tuple[str, str], set[str]] | None = None,
+) -> str:
+    """The matrix; a cell with several kinds of known issue shows each (e.g. ⚠️🟨)."""
+    marks = marks or {}
     lines = [*header, ""]
     lines.append("| variant | " + " | ".join(backends) + " |")
     lines.append("|---|" + "---|" * len(backends))
     for variant, row in cells.items():
-        lines.append(f"| {variant} | " + " | ".join(SYMBOL[row[b]] for b in backends) + " |")
+        symbols = (_symbol(row[b], marks.get((variant, b), set())) for b in backends)
+        lines.append(f"| {variant} | " + " | ".join(symbols) + " |")
     lines.append("")
-    lines.append(
-        "Legend: ✅ pass · ❌ fail · ⚠️ known upstream issue (see adapters/known_issues/) · "
-        "○ known issues whose `requires` does not hold on this platform · "
-        "— unsupported (declared by the adapter) · · unavailable (framework or device missing)"
-    )
+    lines.append(LEGEND)
     return "\n".join(lines) + "\n"
 
 
@@ -294,7 +342,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     skipped = not_applicable_entries(_records)
     if cells:
         terminalreporter.section("convspec conformance")
-        for line in markdown(cells, backends, []).splitlines():
+        for line in markdown(cells, backends, [], known_marks(_records)).splitlines():
             terminalreporter.write_line(line)
         if skipped:
             terminalreporter.write_line(
@@ -309,6 +357,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             "platform": platform.summary(),
             "backends": versions,
             "matrix": cells,
+            # Every kind of known issue per cell, where "matrix" keeps the most severe.
+            "known_kinds": {
+                f"{variant}/{backend}": sorted(kinds)
+                for (variant, backend), kinds in sorted(known_marks(_records).items())
+            },
             "records": clause_records(_records),
             "not_applicable": skipped,
         }
@@ -317,4 +370,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         out.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         header = ["# convspec conformance matrix", "", f"Platform: {platform.describe()}", ""]
         header += [f"- {name}: {_describe(v)}" for name, v in versions.items()]
-        out.with_suffix(".md").write_text(markdown(cells, backends, header), encoding="utf-8")
+        table = markdown(cells, backends, header, known_marks(_records))
+        out.with_suffix(".md").write_text(table, encoding="utf-8")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,12 +21,13 @@ from adapters.base import (
     DEPTHWISE_CONV,
     SEPARABLE_CONV,
     OpSupport,
+    extension,
 )
 from adapters.subprocess_proxy import BackendCrash, BackendTimeout
 from reference.params import Conv, ConvTranspose
 from reference.sizes import effective_kernel, resolve_padding
 from reference.transposed import output_padding_limit
-from suites import invalid, isolation, oracle, outcomes, strategies
+from suites import degenerate, invalid, isolation, oracle, outcomes, strategies
 from suites.strategies import Setup
 from suites.support import require
 from suites.verdict import check_dtype, check_example, check_shape, check_values
@@ -68,9 +70,65 @@ def test_invalid_configuration_raises(backend, op, kind, data) -> None:
     reason = invalid.kind(op, kind).unsupported(op, support)
     if reason is not None:
         outcomes.unsupported(f"{backend.name} {op}: violation {kind} is not drawn: {reason}")
+    declared = extension(support, _EXTENDS.get(kind, ""))
+    if declared is not None:
+        outcomes.unsupported(
+            f"{backend.name} {op} declares the documented extension {declared.name!r} "
+            f"({declared.documentation}): test_declared_extension checks its result (ERR.16)"
+        )
     case = data.draw(invalid.invalid_setups(support, op, kind), label="invalid")
     example = invalid.operands(case.setup)
     isolation.expect_rejection(backend, example, case.clause, case.description)
+
+
+# --- ERR.16: declared extensions ------------------------------------------------------------
+
+# The violation kind each extension gives a meaning to.
+_EXTENDS = {"input_missing_batch": "unbatched"}
+
+
+@pytest.mark.clauses("ERR.16", "ERR.11", "ERR.3", "NUM.3", "NUM.5")
+@pytest.mark.parametrize("op", (CONV, CONV_TRANSPOSE))
+@given(data=st.data())
+def test_declared_extension_unbatched(backend, op, data) -> None:
+    """An input without its batch axis computes one sample: y[0] of the batched call."""
+    support = require(backend, op)
+    declared = extension(support, "unbatched")
+    if declared is None:
+        outcomes.unsupported(f"{backend.name} {op} declares no extension 'unbatched'")
+    setups = (
+        strategies.conv_setups(support) if op == CONV else strategies.transposed_setups(support)
+    )
+    setup = data.draw(setups, label="setup")
+    x = setup.shapes["x"]
+    assert x is not None
+    setup = replace(setup, shapes={**setup.shapes, "x": (1, *x[1:])})
+    example = data.draw(strategies.operands(setup), label="operands")
+    if isolation.limited(backend, example):
+        return
+    unbatched = {**example.arrays, "x": example.arrays["x"][0]}  # type: ignore[index]
+    outcome = isolation.call(backend, op, unbatched, setup.params)
+    what = f"an unbatched input, the extension {declared.name!r} ({declared.documentation})"
+    if isinstance(outcome.error, BackendCrash | BackendTimeout):
+        isolation.report("ERR.3", backend, example, isolation.crash_detail(outcome.error, what))
+        return
+    if outcome.error is not None:
+        isolation.report(
+            "ERR.16",
+            backend,
+            example,
+            f"raised {type(outcome.error).__name__}: {outcome.error} for {what}",
+        )
+        return
+    got = outcome.result
+    expected = oracle.expect(op, example.arrays, setup.params)
+    if not isinstance(got, np.ndarray):
+        isolation.report("ERR.16", backend, example, f"returned {isolation.describe_result(got)}")
+        return
+    check_shape(backend, example, got, expected.values.shape[1:], "ERR.16")
+    if got.shape == expected.values.shape[1:]:
+        check_dtype(backend, example, got)
+        check_values(backend, example, got[None], expected, "ERR.16")
 
 
 # --- ERR.9: negative zero padding where the backend does not declare it ---------------------
@@ -87,27 +145,40 @@ def test_undeclared_negative_padding_raises_or_crops(backend, data) -> None:
         outcomes.unsupported(f"{backend.name} conv declares no explicit zero padding")
     setup = data.draw(invalid.negative_zero_padding(support), label="setup")
     example = data.draw(strategies.operands(setup), label="operands")
-    if isolation.limited(backend, example):
-        return
-    outcome = isolation.call(backend, CONV, example.arrays, setup.params)
-    if isinstance(outcome.error, BackendCrash | BackendTimeout):
-        what = "a valid configuration with negative zero padding (ERR.9)"
-        isolation.report("ERR.3", backend, example, isolation.crash_detail(outcome.error, what))
-        return
-    if outcome.error is not None:
-        outcomes.record_example(0.0)  # rejected, as documented
-        return
-    expected = oracle.expect(CONV, example.arrays, setup.params)
-    got = outcome.result
-    if not isinstance(got, type(expected.values)):
-        isolation.report(
-            "ERR.9", backend, example, f"returned {isolation.describe_result(got)}, not an array"
+    what = "a valid configuration with negative zero padding (ERR.9)"
+    isolation.expect_rejection_or_result(backend, example, "ERR.9", what)
+
+
+# --- ERR.15: degenerate configurations -----------------------------------------------------
+
+
+def _degenerate_kinds() -> list[object]:
+    return [
+        pytest.param(
+            op,
+            kind.name,
+            marks=pytest.mark.clauses("ERR.15", "ERR.3", kind.clause),
+            id=f"{op}-{kind.name}",
         )
-        return
-    check_shape(backend, example, got, expected.values.shape, "ERR.9")
-    if got.shape == expected.values.shape:
-        check_dtype(backend, example, got)
-        check_values(backend, example, got, expected, "ERR.9")
+        for op, kinds in degenerate.KINDS.items()
+        for kind in kinds
+    ]
+
+
+@pytest.mark.parametrize(("op", "kind"), _degenerate_kinds())
+@given(data=st.data())
+def test_degenerate_configuration_raises_or_gives_the_defined_result(
+    backend, op, kind, data
+) -> None:
+    """One size 0: the backend may raise, or return the size clause's shape and the bias."""
+    support = require(backend, op)
+    reason = degenerate.kind(op, kind).unsupported(op, support)
+    if reason is not None:
+        outcomes.unsupported(f"{backend.name} {op}: degenerate {kind} is not drawn: {reason}")
+    case = data.draw(degenerate.degenerate_setups(support, op, kind), label="degenerate")
+    example = invalid.operands(case.setup)
+    what = f"a degenerate configuration (ERR.15, {case.clause}: {case.description})"
+    isolation.expect_rejection_or_result(backend, example, "ERR.15", what)
 
 
 # --- ERR.12, ERR.13: valid edge cases -------------------------------------------------------

@@ -133,6 +133,8 @@ def test_a_registered_crash_is_not_called_but_reported_known(monkeypatch) -> Non
     crash = known_issues.KnownIssue(
         id="toy-stride-zero-abort",
         framework="numpy",
+        kind="crash",
+        upstream="-",
         clauses=("ERR.3",),
         surfaces=("aborting",),
         # A generator body that reads the configuration's names, not only its loop variable.

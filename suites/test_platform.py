@@ -34,6 +34,8 @@ def entry(requires: str, when: str = "True") -> known_issues.KnownIssue:
     return known_issues.KnownIssue(
         id=f"test-{abs(hash((requires, when)))}",
         framework="numpy",
+        kind="wrong-values",
+        upstream="-",
         clauses=("CONV.2",),
         surfaces=("reporting",),
         when=when,

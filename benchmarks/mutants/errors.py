@@ -86,3 +86,23 @@ class ShuffleGroupsUnchecked(NumpyAdapter):
         whole = x.shape[1] - x.shape[1] % g
         head = super().channel_shuffle(x[:, :whole], p) if whole else x[:, :0]
         return np.concatenate([head, x[:, whole:]], axis=1)
+
+
+class ZeroChannelsDropOutput(NumpyAdapter):
+    """C_in = 0 gives an output of 0 channels, ignoring the weight and the bias (ERR.15)."""
+
+    name = "mutant.zero_channels_drop_output"
+
+    def conv(self, x: Array, w: Array, b: Array | None, p: Conv) -> Array:
+        y = super().conv(x, w, b, p)
+        return y[:, :0] if x.shape[1] == 0 else y
+
+
+class EmptyOutputInputShape(NumpyAdapter):
+    """An output with no elements comes back in the input's shape (ERR.13, ERR.15)."""
+
+    name = "mutant.empty_output_input_shape"
+
+    def conv(self, x: Array, w: Array, b: Array | None, p: Conv) -> Array:
+        y = super().conv(x, w, b, p)
+        return np.zeros_like(x) if y.size == 0 else y

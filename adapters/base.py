@@ -59,6 +59,10 @@ class Extension:
 # ERR.16: the extensions the suite knows how to check, with what each one accepts.
 EXTENSIONS = {
     "unbatched": "an input without the batch axis, (C_in, n_1, ..., n_r), as one sample",
+    "output_padding_with_auto_pad": (
+        "a transposed convolution's output_padding with padding 'same' or 'valid', "
+        "placed by ONNX's ConvTranspose formulas (TCONV.16)"
+    ),
 }
 
 

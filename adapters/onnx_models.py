@@ -29,7 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import CONV, CONV_TRANSPOSE, DEFORM_CONV, Adapter, UnsupportedError
+from adapters.base import (
+    CONV,
+    CONV_TRANSPOSE,
+    DEFORM_CONV,
+    Adapter,
+    Extension,
+    UnsupportedError,
+)
 from reference.params import Conv, ConvTranspose, DeformConv, Params
 
 # The newest opset that onnxruntime 1.31 loads (it rejects 27 and 28), and the IR
@@ -301,6 +308,15 @@ def call(**arrays):
     y = _run(_model(arrays), arrays)
     return np.asarray(y).astype(np.float64)
 """
+
+
+# The ConvTranspose operator computes output_padding together with auto_pad: its
+# output_shape and total_padding formulas include it (ERR.16, TCONV.16).
+OUTPUT_PADDING_WITH_AUTO_PAD = (
+    Extension(
+        "output_padding_with_auto_pad", "https://onnx.ai/onnx/operators/onnx__ConvTranspose.html"
+    ),
+)
 
 
 def transpose_auto_pad_limitation(p: ConvTranspose, w_shape: Sequence[int] | None) -> str | None:

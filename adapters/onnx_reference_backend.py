@@ -27,7 +27,7 @@ from adapters.base import (
     Capabilities,
     OpSupport,
 )
-from adapters.onnx_models import OnnxModelAdapter
+from adapters.onnx_models import OUTPUT_PADDING_WITH_AUTO_PAD, OnnxModelAdapter
 
 _CACHE_SIZE = 256
 _ALL_DTYPES = frozenset(DTYPES)
@@ -44,6 +44,7 @@ CAPABILITIES = Capabilities(
             ranks=_RANKS,
             dtypes=_ALL_DTYPES,
             padding=frozenset({"symmetric", "asymmetric", "valid", "same"}),
+            extensions=OUTPUT_PADDING_WITH_AUTO_PAD,
         ),
         DEFORM_CONV: OpSupport(
             ranks=frozenset({2}),

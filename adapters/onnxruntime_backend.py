@@ -38,7 +38,7 @@ from adapters.base import (
     Capabilities,
     OpSupport,
 )
-from adapters.onnx_models import OnnxModelAdapter
+from adapters.onnx_models import OUTPUT_PADDING_WITH_AUTO_PAD, OnnxModelAdapter
 from reference.params import Conv, Params
 
 _CACHE_SIZE = 256
@@ -52,7 +52,10 @@ CAPABILITIES = Capabilities(
             ranks=_RANKS, dtypes=frozenset({"float32", "float16"}), padding=_CONV_PADDING
         ),
         CONV_TRANSPOSE: OpSupport(
-            ranks=_RANKS, dtypes=frozenset({"float32", "float16"}), padding=_TRANSPOSE_PADDING
+            ranks=_RANKS,
+            dtypes=frozenset({"float32", "float16"}),
+            padding=_TRANSPOSE_PADDING,
+            extensions=OUTPUT_PADDING_WITH_AUTO_PAD,
         ),
         # DeformConv pads are explicit only (the operator has no auto_pad).
         DEFORM_CONV: OpSupport(

@@ -26,7 +26,7 @@ from adapters.base import (
 from adapters.subprocess_proxy import BackendCrash, BackendTimeout
 from reference.params import Conv, ConvTranspose
 from reference.sizes import effective_kernel, resolve_padding
-from reference.transposed import output_padding_limit
+from reference.transposed import onnx_pads, output_padding_limit
 from suites import degenerate, invalid, isolation, oracle, outcomes, strategies
 from suites.strategies import Setup
 from suites.support import require
@@ -84,7 +84,10 @@ def test_invalid_configuration_raises(backend, op, kind, data) -> None:
 # --- ERR.16: declared extensions ------------------------------------------------------------
 
 # The violation kind each extension gives a meaning to.
-_EXTENDS = {"input_missing_batch": "unbatched"}
+_EXTENDS = {
+    "input_missing_batch": "unbatched",
+    "output_padding_with_string": "output_padding_with_auto_pad",
+}
 
 
 @pytest.mark.clauses("ERR.16", "ERR.11", "ERR.3", "NUM.3", "NUM.5")
@@ -129,6 +132,76 @@ def test_declared_extension_unbatched(backend, op, data) -> None:
     if got.shape == expected.values.shape[1:]:
         check_dtype(backend, example, got)
         check_values(backend, example, got[None], expected, "ERR.16")
+
+
+@st.composite
+def _auto_pad_output_padding(draw: st.DrawFn, support: OpSupport) -> tuple[Setup, ConvTranspose]:
+    """A transposed convolution with padding 'same'/'valid' and an output_padding >= 1 on an
+    axis, as (the explicit setup ONNX's formulas make of it, the string parameters).
+
+    Kernels are at least as long as the stride, where ONNX's 'same'/'valid' agree with
+    TCONV.4 (adapters/onnx_models.transpose_auto_pad_limitation).
+    """
+    forms = tuple(f for f in ("same", "valid") if f in support.padding)
+    if not forms:
+        outcomes.unsupported("conv_transpose declares neither 'same' nor 'valid'")
+    base = draw(strategies.transposed_setups(support, forms=forms), label="base")
+    p = base.params
+    assert isinstance(p, ConvTranspose)
+    x, w = list(base.shapes["x"] or ()), list(base.shapes["w"] or ())
+    axis = draw(st.integers(0, p.rank - 1), label="axis")
+    stride = list(p.stride)
+    stride[axis] = max(stride[axis], 2)
+    w[axis + 2] = max(w[axis + 2], stride[axis])
+    limit = output_padding_limit(stride[axis], p.dilation[axis], p.output_padding_rule)
+    extra = [0] * p.rank
+    extra[axis] = draw(st.integers(1, limit - 1), label="output_padding")
+    string = replace(p, stride=tuple(stride), output_padding=tuple(extra))
+    if p.padding == "same":
+        pads = onnx_pads(x[2:], w[2:], stride, p.dilation, extra, None, "SAME_UPPER")
+    else:
+        pads = tuple((0, 0) for _ in range(p.rank))
+    explicit = replace(string, padding=pads)
+    shapes = {**base.shapes, "x": tuple(x), "w": tuple(w)}
+    setup = draw(strategies.with_numerics(support, CONV_TRANSPOSE, explicit, shapes))
+    return setup, string
+
+
+@pytest.mark.clauses("ERR.16", "TCONV.16", "TCONV.5", "ERR.3", "NUM.3", "NUM.5")
+@given(data=st.data())
+def test_declared_extension_output_padding_with_auto_pad(backend, data) -> None:
+    """output_padding with 'same'/'valid' computes ONNX's placement of it (TCONV.16)."""
+    support = require(backend, CONV_TRANSPOSE)
+    declared = extension(support, "output_padding_with_auto_pad")
+    if declared is None:
+        outcomes.unsupported(
+            f"{backend.name} conv_transpose declares no extension 'output_padding_with_auto_pad'"
+        )
+    setup, string = data.draw(_auto_pad_output_padding(support), label="setup")
+    example = data.draw(strategies.operands(setup), label="operands")
+    if isolation.limited(backend, example):
+        return
+    outcome = isolation.call(backend, CONV_TRANSPOSE, example.arrays, string)
+    what = (
+        f"output_padding {string.output_padding} with padding {string.padding!r}, the extension "
+        f"{declared.name!r} ({declared.documentation})"
+    )
+    if isinstance(outcome.error, BackendCrash | BackendTimeout):
+        isolation.report("ERR.3", backend, example, isolation.crash_detail(outcome.error, what))
+        return
+    if outcome.error is not None:
+        detail = f"raised {type(outcome.error).__name__}: {outcome.error} for {what}"
+        isolation.report("ERR.16", backend, example, detail)
+        return
+    got = outcome.result
+    if not isinstance(got, np.ndarray):
+        isolation.report("ERR.16", backend, example, f"returned {isolation.describe_result(got)}")
+        return
+    expected = oracle.expect(CONV_TRANSPOSE, example.arrays, setup.params)
+    check_shape(backend, example, got, expected.values.shape, "ERR.16")
+    if got.shape == expected.values.shape:
+        check_dtype(backend, example, got)
+        check_values(backend, example, got, expected, "ERR.16")
 
 
 # --- ERR.9: negative zero padding where the backend does not declare it ---------------------

@@ -206,11 +206,25 @@ class Adapter:
         return self.capabilities.ops.get(op)
 
     def limitation(self, op: str, p: Params, shapes: Mapping[str, Any], dtype: str) -> str | None:
-        """A documented limit of the backend that capabilities cannot express.
+        """A limit of the surface that capabilities cannot express.
 
-        Returns the reason, citing the framework's documentation, or None.
-        Override sparingly: whatever is returned here is reported as
-        unsupported, never tested.
+        Returns the reason, citing the framework's documentation, or None. The
+        suites do not check such a configuration against the reference. Where the
+        reason is that the framework documents the configuration as unsupported,
+        return it from `documented_rejection` too: the error suite then checks that
+        calling it raises cleanly (ERR.17). What only the adapter cannot express
+        (a parameter the API has no argument for, another convention) stays here alone.
+        """
+        return None
+
+    def documented_rejection(
+        self, op: str, p: Params, shapes: Mapping[str, Any], dtype: str
+    ) -> str | None:
+        """A valid, declared configuration that the framework documents as unsupported.
+
+        Returns the documented reason (a quote of the framework's message or docs), or
+        None. Such a configuration is called crash-isolated and must raise an exception:
+        a result or a crash is a finding (ERR.17). `limitation` must return it as well.
         """
         return None
 

@@ -375,6 +375,12 @@ class ProxyAdapter(Adapter):
         result: str | None = self._call("limitation", op, p, dict(shapes), dtype)
         return result
 
+    def documented_rejection(
+        self, op: str, p: Params, shapes: Mapping[str, Any], dtype: str
+    ) -> str | None:
+        result: str | None = self._call("documented_rejection", op, p, dict(shapes), dtype)
+        return result
+
     def gradient_limitation(
         self, op: str, p: Params, shapes: Mapping[str, Any], dtype: str
     ) -> str | None:

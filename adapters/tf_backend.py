@@ -605,6 +605,10 @@ class TfNnAdapter(Adapter):
         untranslatable = self._untranslatable(op, p, shapes)
         if untranslatable:
             return untranslatable
+        return self.documented_rejection(op, p, shapes, dtype)
+
+    def documented_rejection(self, op: str, p: Params, shapes: Shapes, dtype: str) -> str | None:
+        """What TensorFlow documents (or says when it raises) that it does not support."""
         if not isinstance(p, Conv | ConvTranspose):
             return None
         grouped = p.groups > 1
@@ -1222,23 +1226,38 @@ class KerasAdapter(Adapter):
                     _keras_transpose_padding(p, w[2:])
                 except UnsupportedError as exc:
                     return str(exc)
-            if dtype in self._eigen_dtypes and max(p.dilation) > 1:
-                return (
-                    f"keras ConvTranspose runs tf.nn.conv_transpose, whose Eigen kernels "
-                    f"({dtype}) say 'Current CPU implementations do not yet support "
-                    "dilation rates larger than 1'"
-                )
         if op in (DEPTHWISE_CONV, SEPARABLE_CONV) and isinstance(p, Conv):
             problem = _depthwise_shape_problem(p, shapes, "keras depthwise")
-            # Keras runs 1-D depthwise steps with equal strides on a dummy axis; 2-D ones
-            # reach tf.nn.depthwise_conv2d with the strides as given.
-            if not problem and dtype in self._eigen_dtypes and len(set(p.stride)) > 1:
-                problem = (
-                    f"keras Depthwise/SeparableConv2D run TF's Eigen DepthwiseConv2dNative "
-                    f"({dtype}): 'Current implementation only supports equal length strides "
-                    "in the row and column dimensions'"
-                )
-            return problem
+            if problem:
+                return problem
+        return self.documented_rejection(op, p, shapes, dtype)
+
+    def documented_rejection(self, op: str, p: Params, shapes: Shapes, dtype: str) -> str | None:
+        """What the TensorFlow kernels under Keras say they do not support."""
+        if (
+            op == CONV_TRANSPOSE
+            and isinstance(p, ConvTranspose)
+            and dtype in self._eigen_dtypes
+            and max(p.dilation) > 1
+        ):
+            return (
+                f"keras ConvTranspose runs tf.nn.conv_transpose, whose Eigen kernels "
+                f"({dtype}) say 'Current CPU implementations do not yet support "
+                "dilation rates larger than 1'"
+            )
+        # Keras runs 1-D depthwise steps with equal strides on a dummy axis; 2-D ones
+        # reach tf.nn.depthwise_conv2d with the strides as given.
+        if (
+            op in (DEPTHWISE_CONV, SEPARABLE_CONV)
+            and isinstance(p, Conv)
+            and dtype in self._eigen_dtypes
+            and len(set(p.stride)) > 1
+        ):
+            return (
+                f"keras Depthwise/SeparableConv2D run TF's Eigen DepthwiseConv2dNative "
+                f"({dtype}): 'Current implementation only supports equal length strides "
+                "in the row and column dimensions'"
+            )
         return None
 
 

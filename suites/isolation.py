@@ -161,6 +161,12 @@ def expect_rejection_or_result(
     """ERR.9/ERR.15: the backend may raise, or return the reference's result, nothing else."""
     if limited(adapter, example):
         return
+    _rejection_or_result(adapter, example, clause, what, timeout)
+
+
+def _rejection_or_result(
+    adapter: Adapter, example: Example, clause: str, what: str, timeout: float
+) -> None:
     setup = example.setup
     if known_crash(adapter, setup):
         return
@@ -180,3 +186,11 @@ def expect_rejection_or_result(
     if got.shape == expected.values.shape:
         check_dtype(adapter, example, got)
         check_values(adapter, example, got, expected, clause)
+
+
+def expect_documented_rejection(
+    adapter: Adapter, example: Example, reason: str, timeout: float = CALL_TIMEOUT
+) -> None:
+    """ERR.17: what the framework documents as unsupported raises, or computes right."""
+    what = f"a configuration the framework documents as unsupported ({reason})"
+    _rejection_or_result(adapter, example, "ERR.17", what, timeout)

@@ -204,6 +204,63 @@ def test_declared_extension_output_padding_with_auto_pad(backend, data) -> None:
         check_values(backend, example, got, expected, "ERR.16")
 
 
+# --- ERR.17: combinations a backend declares unsupported, because its framework documents so --
+
+# OpSupport flags whose False means "the framework documents that it does not take this".
+_UNDECLARED = ("strided_same", "dilation_with_stride")
+
+
+@st.composite
+def _undeclared_combination(draw: st.DrawFn, support: OpSupport, op: str, flag: str) -> Setup:
+    """A valid configuration (PAD.7, CONV.4-CONV.5) with the combination `flag` excludes."""
+    forms = ("same",) if flag == "strided_same" else None
+    base_kind = invalid.Kind("undeclared", "ERR.17", lambda draw, s, support: (s, ""), forms=forms)
+    base = draw(invalid.base_setup(op, support, base_kind), label="declared")
+    p = base.params
+    assert isinstance(p, Conv)
+    name = invalid.weight_name(base)
+    x, w = list(invalid.shape_of(base, "x")), list(invalid.shape_of(base, name))
+    axis = draw(st.integers(0, p.rank - 1), label="axis")
+    stride = list(p.stride)
+    stride[axis] = draw(st.integers(2, 3), label="stride")
+    dilation = list(p.dilation)
+    if flag == "dilation_with_stride":
+        dilated = draw(st.integers(0, p.rank - 1), label="dilated_axis")
+        dilation[dilated] = draw(st.integers(2, 3), label="dilation")
+    elif not support.dilation_with_stride:
+        dilation = [1] * p.rank
+    # A kernel that still fits the input: the configuration stays an ordinary valid one.
+    for a in range(p.rank):
+        x[a + 2] = max(x[a + 2], effective_kernel(w[a + 2], dilation[a]))
+    params = replace(p, stride=tuple(stride), dilation=tuple(dilation))
+    shapes = {**base.shapes, "x": tuple(x)}
+    return draw(strategies.with_numerics(support, op, params, shapes))
+
+
+def _undeclared_cases() -> list[object]:
+    return [
+        pytest.param(op, flag, id=f"{op}-{flag}")
+        for op in (CONV, DEPTHWISE_CONV, SEPARABLE_CONV)
+        for flag in _UNDECLARED
+    ]
+
+
+@pytest.mark.clauses("ERR.17", "ERR.3", "PAD.7", "CONV.4", "CONV.5")
+@pytest.mark.parametrize(("op", "flag"), _undeclared_cases())
+@given(data=st.data())
+def test_documented_unsupported_combination_raises(backend, op, flag, data) -> None:
+    """What the adapter leaves out because the framework documents it unsupported: it raises."""
+    support = require(backend, op)
+    if getattr(support, flag):
+        outcomes.unsupported(f"{backend.name} {op} declares {flag}: the other suites compute it")
+    if flag == "dilation_with_stride" and not support.dilation:
+        outcomes.unsupported(f"{backend.name} {op} declares no dilation")
+    setup = data.draw(_undeclared_combination(support, op, flag), label="setup")
+    example = data.draw(strategies.operands(setup), label="operands")
+    reason = f"{flag}=False: the framework documents this combination as unsupported"
+    isolation.expect_documented_rejection(backend, example, reason)
+
+
 # --- ERR.9: negative zero padding where the backend does not declare it ---------------------
 
 

@@ -152,7 +152,8 @@ def _auto_pad_output_padding(draw: st.DrawFn, support: OpSupport) -> tuple[Setup
     axis = draw(st.integers(0, p.rank - 1), label="axis")
     stride = list(p.stride)
     stride[axis] = max(stride[axis], 2)
-    w[axis + 2] = max(w[axis + 2], stride[axis])
+    for a in range(p.rank):  # k_eff >= s on every axis
+        w[a + 2] = max(w[a + 2], stride[a])
     limit = output_padding_limit(stride[axis], p.dilation[axis], p.output_padding_rule)
     extra = [0] * p.rank
     extra[axis] = draw(st.integers(1, limit - 1), label="output_padding")

@@ -95,8 +95,13 @@ class KnownIssue:
     # The platform the bug needs (suites/platform.py); empty: every platform.
     requires: str = ""
 
-    def applies_to(self, surface: str) -> bool:
-        return "*" in self.surfaces or surface in self.surfaces
+    def applies_to(self, adapter: Adapter) -> bool:
+        """A surface named in `surfaces` (of any framework: one problem reaches every
+        framework built on the one that has it, e.g. Keras on TensorFlow), or every surface
+        of the entry's own framework with "*"."""
+        if adapter.name in self.surfaces:
+            return True
+        return "*" in self.surfaces and adapter.framework == self.framework
 
 
 @cache
@@ -230,11 +235,7 @@ def match(adapter: Adapter, setup: Setup, clause: str) -> str | None:
         return None
     names: dict[str, Any] | None = None  # built once, for the first candidate entry
     for issue in registry():
-        if (
-            issue.framework == adapter.framework
-            and clause in issue.clauses
-            and issue.applies_to(adapter.name)
-        ):
+        if clause in issue.clauses and issue.applies_to(adapter):
             if names is None:
                 names = {**_platform_names(adapter), **namespace(setup)}
             if triggers(issue, setup, adapter, names):

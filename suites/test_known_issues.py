@@ -28,9 +28,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             (loaded.name, issue.id)
             for loaded in selected_adapters(metafunc.config)
             for issue in ENTRIES.values()
-            if loaded.adapter is not None
-            and loaded.adapter.framework == issue.framework
-            and issue.applies_to(loaded.name)
+            if loaded.adapter is not None and issue.applies_to(loaded.adapter)
         ]
         metafunc.parametrize("surface_issue", pairs, ids=[f"{b}:{i}" for b, i in pairs])
 

@@ -131,8 +131,11 @@ def registry() -> tuple[KnownIssue, ...]:
 
 
 def kind_of(issue_id: str) -> str:
-    """The kind of the entry `issue_id` ("defect" kinds, "validation" or "deviation")."""
-    return next(k.kind for k in registry() if k.id == issue_id)
+    """The kind of the entry `issue_id` (one of KINDS)."""
+    for issue in registry():
+        if issue.id == issue_id:
+            return issue.kind
+    raise KeyError(f"no known-issue entry {issue_id!r} in the registry")
 
 
 def namespace(setup: Setup) -> dict[str, Any]:

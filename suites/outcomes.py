@@ -52,9 +52,8 @@ LEGEND = (
 )
 
 
-def known_status(issue_ids: list[str]) -> str:
-    """The matrix status of a test that met these known issues: the most severe kind."""
-    kinds = {known_issues.kind_of(i) for i in issue_ids}
+def known_status(kinds: set[str]) -> str:
+    """The matrix status of a test that met known issues of these kinds: the most severe."""
     if kinds & set(known_issues.DEFECTS):
         return "known_defect"
     if "validation" in kinds:
@@ -67,6 +66,9 @@ class ItemStats:
     examples: int = 0
     worst_ratio: float = 0.0
     known: set[str] = field(default_factory=set)
+    # The kinds of those entries, looked up where they matched: the controller of an xdist
+    # run need not hold the same registry (a test may patch it).
+    known_kinds: set[str] = field(default_factory=set)
     # Examples the adapter's documented `limitation()` excluded, by reason.
     limited: dict[str, int] = field(default_factory=dict)
 
@@ -101,7 +103,9 @@ def record_limited(reason: str) -> None:
 
 
 def record_known(issue_id: str) -> None:
-    current_stats().known.add(issue_id)
+    stats = current_stats()
+    stats.known.add(issue_id)
+    stats.known_kinds.add(known_issues.kind_of(issue_id))
 
 
 def unsupported(reason: str) -> None:
@@ -129,6 +133,7 @@ def pytest_runtest_call(item: pytest.Item):
                     "examples": stats.examples,
                     "worst_ratio": stats.worst_ratio,
                     "known": sorted(stats.known),
+                    "known_kinds": sorted(stats.known_kinds),
                     "limited": stats.limited,
                 },
             )
@@ -193,7 +198,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     elif data.get("examples", 0) == 0 and data.get("limited"):
         status = "unsupported"  # every drawn example hit a documented limitation
     else:
-        status = known_status(data["known"]) if data.get("known") else "pass"
+        status = known_status(set(data.get("known_kinds", ()))) if data.get("known") else "pass"
     _records.append(
         {
             "test": report.nodeid,

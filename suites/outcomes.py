@@ -44,7 +44,7 @@ SYMBOL = {
 }
 LEGEND = (
     "Legend: ✅ pass · ❌ fail · ⚠️ known defect (crash, hang, wrong values or shape) · "
-    "🟨 known validation gap (accepts what its own documentation forbids) · "
+    "🟨 known validation gap (accepts what its documentation or its own checks reject) · "
     "🔷 known deviation from the framework's own standard · "
     "○ known issues whose `requires` does not hold on this platform · "
     "— unsupported (declared by the adapter) · · unavailable (framework or device missing); "

@@ -186,21 +186,14 @@ KINDS: dict[str, tuple[Kind, ...]] = {
 
 
 def kind(op: str, name: str) -> Kind:
-    for k in KINDS[op]:
-        if k.name == name:
-            return k
-    raise KeyError(f"{op} has no degenerate kind {name!r}")
+    return invalid.kind(op, name, KINDS)
 
 
 @st.composite
 def degenerate_setups(draw: st.DrawFn, support: OpSupport, op: str, name: str) -> invalid.Invalid:
     """A configuration of `op` with one size 0 (kind `name`), exact: its result is the bias."""
     chosen = kind(op, name)
-    reason = chosen.unsupported(op, support)
-    if reason is not None:
-        raise ValueError(f"degenerate kind {op}/{name} cannot be drawn: {reason}")
-    base = draw(invalid.base_setup(op, support, chosen), label="valid_setup")
-    setup, description = chosen.breaker(draw, base, support)
+    setup, description = draw(invalid.broken_setups(support, op, chosen))
     # Bias values or zeros only: every dtype holds them exactly (ERR.15).
     setup = replace(setup, exact=True)
     check_degenerate(setup, description)

@@ -713,11 +713,12 @@ KINDS: dict[str, tuple[Kind, ...]] = {
 }
 
 
-def kind(op: str, name: str) -> Kind:
-    for k in KINDS[op]:
+def kind(op: str, name: str, kinds: dict[str, tuple[Kind, ...]] = KINDS) -> Kind:
+    """The kind `name` of `op` in a table of kinds (the violations of ERR.4-ERR.8 by default)."""
+    for k in kinds[op]:
         if k.name == name:
             return k
-    raise KeyError(f"{op} has no violation kind {name!r}")
+    raise KeyError(f"{op} has no kind {name!r}")
 
 
 # --- the strategies ----------------------------------------------------------------------
@@ -733,13 +734,19 @@ def invalid_setups(
         chosen = draw(st.sampled_from(options), label="violation")
     else:
         chosen = kind(op, name)
-        reason = chosen.unsupported(op, support)
-        if reason is not None:
-            raise ValueError(f"violation {op}/{name} cannot be drawn: {reason}")
-    base = draw(base_setup(op, support, chosen), label="valid_setup")
-    setup, description = chosen.breaker(draw, base, support)
+    setup, description = draw(broken_setups(support, op, chosen))
     check_rejected(setup, chosen.clause, description)
     return Invalid(setup, chosen.name, chosen.clause, description)
+
+
+@st.composite
+def broken_setups(draw: st.DrawFn, support: OpSupport, op: str, chosen: Kind) -> tuple[Setup, str]:
+    """A declared configuration of `op` changed as `chosen` says, with what was changed."""
+    reason = chosen.unsupported(op, support)
+    if reason is not None:
+        raise ValueError(f"{op}/{chosen.name} cannot be drawn: {reason}")
+    base = draw(base_setup(op, support, chosen), label="valid_setup")
+    return chosen.breaker(draw, base, support)
 
 
 def _zeros(setup: Setup) -> dict[str, np.ndarray | None]:

@@ -24,7 +24,7 @@ from adapters.subprocess_proxy import BackendCrash, BackendTimeout, ProxyAdapter
 from reference.params import Params
 from suites import known_issues, oracle, outcomes
 from suites.strategies import Example
-from suites.verdict import Nonconformance, check_dtype, check_shape, check_values, known_crash
+from suites.verdict import Nonconformance, check_result, known_crash
 
 # ERR.3: seconds a call may take before it counts as a hang. Generous: a first call may
 # compile or load kernels, and every configuration the suite builds is small.
@@ -177,15 +177,37 @@ def _rejection_or_result(
     if outcome.error is not None:
         outcomes.record_example(0.0)  # raised: one of the two conformant answers
         return
-    expected = oracle.expect(setup.op, example.arrays, setup.params)
     got = outcome.result
     if not isinstance(got, np.ndarray):
         report(clause, adapter, example, f"returned {describe_result(got)}, not an array")
         return
-    check_shape(adapter, example, got, expected.values.shape, clause)
-    if got.shape == expected.values.shape:
-        check_dtype(adapter, example, got)
-        check_values(adapter, example, got, expected, clause)
+    expected = oracle.expect(setup.op, example.arrays, setup.params)
+    check_result(adapter, example, got, expected, clause=clause, shape_clause=clause)
+
+
+def computed(
+    adapter: Adapter,
+    example: Example,
+    arrays: Mapping[str, np.ndarray | None],
+    params: Params,
+    clause: str,
+    what: str,
+    timeout: float = CALL_TIMEOUT,
+) -> np.ndarray | None:
+    """The array an isolated call that must compute returned (ERR.16), or None once a
+    crash or hang (ERR.3), an exception or a non-array (`clause`) is reported."""
+    outcome = call(adapter, example.setup.op, arrays, params, timeout)
+    if isinstance(outcome.error, BackendCrash | BackendTimeout):
+        report("ERR.3", adapter, example, crash_detail(outcome.error, what))
+        return None
+    if outcome.error is not None:
+        error = outcome.error
+        report(clause, adapter, example, f"raised {type(error).__name__}: {error} for {what}")
+        return None
+    if not isinstance(outcome.result, np.ndarray):
+        report(clause, adapter, example, f"returned {describe_result(outcome.result)} for {what}")
+        return None
+    return outcome.result
 
 
 def expect_documented_rejection(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,14 +22,13 @@ from adapters.base import (
     OpSupport,
     extension,
 )
-from adapters.subprocess_proxy import BackendCrash, BackendTimeout
 from reference.params import Conv, ConvTranspose
 from reference.sizes import effective_kernel, resolve_padding
 from reference.transposed import onnx_pads, output_padding_limit
 from suites import degenerate, invalid, isolation, oracle, outcomes, strategies
 from suites.strategies import Setup
 from suites.support import require
-from suites.verdict import check_dtype, check_example, check_shape, check_values
+from suites.verdict import check_example, check_result, check_shape
 
 # The ERR table that lists each operation's violations.
 TABLE = {
@@ -110,28 +108,15 @@ def test_declared_extension_unbatched(backend, op, data) -> None:
     if isolation.limited(backend, example):
         return
     unbatched = {**example.arrays, "x": example.arrays["x"][0]}  # type: ignore[index]
-    outcome = isolation.call(backend, op, unbatched, setup.params)
     what = f"an unbatched input, the extension {declared.name!r} ({declared.documentation})"
-    if isinstance(outcome.error, BackendCrash | BackendTimeout):
-        isolation.report("ERR.3", backend, example, isolation.crash_detail(outcome.error, what))
+    got = isolation.computed(backend, example, unbatched, setup.params, "ERR.16", what)
+    if got is None:
         return
-    if outcome.error is not None:
-        isolation.report(
-            "ERR.16",
-            backend,
-            example,
-            f"raised {type(outcome.error).__name__}: {outcome.error} for {what}",
-        )
-        return
-    got = outcome.result
     expected = oracle.expect(op, example.arrays, setup.params)
-    if not isinstance(got, np.ndarray):
-        isolation.report("ERR.16", backend, example, f"returned {isolation.describe_result(got)}")
-        return
+    # The sample's shape first, so that a wrong one is reported as it came back.
     check_shape(backend, example, got, expected.values.shape[1:], "ERR.16")
     if got.shape == expected.values.shape[1:]:
-        check_dtype(backend, example, got)
-        check_values(backend, example, got[None], expected, "ERR.16")
+        check_result(backend, example, got[None], expected, clause="ERR.16", shape_clause="ERR.16")
 
 
 @st.composite
@@ -182,27 +167,15 @@ def test_declared_extension_output_padding_with_auto_pad(backend, data) -> None:
     example = data.draw(strategies.operands(setup), label="operands")
     if isolation.limited(backend, example):
         return
-    outcome = isolation.call(backend, CONV_TRANSPOSE, example.arrays, string)
     what = (
         f"output_padding {string.output_padding} with padding {string.padding!r}, the extension "
         f"{declared.name!r} ({declared.documentation})"
     )
-    if isinstance(outcome.error, BackendCrash | BackendTimeout):
-        isolation.report("ERR.3", backend, example, isolation.crash_detail(outcome.error, what))
-        return
-    if outcome.error is not None:
-        detail = f"raised {type(outcome.error).__name__}: {outcome.error} for {what}"
-        isolation.report("ERR.16", backend, example, detail)
-        return
-    got = outcome.result
-    if not isinstance(got, np.ndarray):
-        isolation.report("ERR.16", backend, example, f"returned {isolation.describe_result(got)}")
+    got = isolation.computed(backend, example, example.arrays, string, "ERR.16", what)
+    if got is None:
         return
     expected = oracle.expect(CONV_TRANSPOSE, example.arrays, setup.params)
-    check_shape(backend, example, got, expected.values.shape, "ERR.16")
-    if got.shape == expected.values.shape:
-        check_dtype(backend, example, got)
-        check_values(backend, example, got, expected, "ERR.16")
+    check_result(backend, example, got, expected, clause="ERR.16", shape_clause="ERR.16")
 
 
 # --- ERR.17: combinations a backend declares unsupported, because its framework documents so --

@@ -164,11 +164,23 @@ def check_example(adapter: Adapter, example: Example, *, clause: str, shape_clau
     )
     if got is None:
         return
+    check_result(adapter, example, got, expected, clause=clause, shape_clause=shape_clause)
+
+
+def check_result(
+    adapter: Adapter,
+    example: Example,
+    got: np.ndarray,
+    expected: oracle.Expectation,
+    *,
+    clause: str,
+    shape_clause: str,
+) -> None:
+    """An array result: its shape (shape_clause), then its dtype (LAYOUT.3) and values."""
     check_shape(adapter, example, got, expected.values.shape, shape_clause)
-    if got.shape != expected.values.shape:
-        return
-    check_dtype(adapter, example, got)
-    check_values(adapter, example, got, expected, clause)
+    if got.shape == expected.values.shape:
+        check_dtype(adapter, example, got)
+        check_values(adapter, example, got, expected, clause)
 
 
 def check_shape(

@@ -55,10 +55,21 @@ class Extension:
     name: str
     documentation: str
 
+    def __post_init__(self) -> None:
+        if self.name not in EXTENSIONS:
+            raise ValueError(
+                f"unknown extension {self.name!r}: the suite checks only {sorted(EXTENSIONS)} "
+                "(adapters.base.EXTENSIONS, spec ERR.16)"
+            )
+
 
 # ERR.16: the extensions the suite knows how to check, with what each one accepts.
 EXTENSIONS = {
     "unbatched": "an input without the batch axis, (C_in, n_1, ..., n_r), as one sample",
+    "leading_batch_axes": (
+        "an input with several batch axes, (B_1, ..., B_k, C_in, n_1, ..., n_r), "
+        "as B_1 * ... * B_k samples"
+    ),
     "output_padding_with_auto_pad": (
         "a transposed convolution's output_padding with padding 'same' or 'valid', "
         "placed by ONNX's ConvTranspose formulas (TCONV.16)"

@@ -187,3 +187,10 @@ def test_conformance_report_is_the_same_with_and_without_xdist(tmp_path: Path) -
         assert path.with_suffix(".md").read_text(encoding="utf-8").count("| conv |") == 1
     assert reports["0"]["records"], "the report has records"
     assert reports["0"] == reports["2"]
+
+
+def test_an_unknown_extension_is_refused_where_it_is_declared() -> None:
+    from adapters.base import Extension
+
+    with pytest.raises(ValueError, match=r"unknown extension 'batchless'.*ERR\.16"):
+        Extension("batchless", "https://example.org/docs")

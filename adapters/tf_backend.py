@@ -75,8 +75,10 @@ from adapters.base import (
     SEPARABLE_CONV,
     Adapter,
     Capabilities,
+    Extension,
     OpSupport,
     UnsupportedError,
+    extension,
 )
 from adapters.subprocess_proxy import ProxyAdapter
 from reference.params import Conv, ConvTranspose, Params
@@ -85,6 +87,12 @@ from reference.sizes import conv_transpose_output_shape, effective_kernel
 _ALL = frozenset(DTYPES)
 _EXPLICIT = frozenset({"symmetric", "asymmetric"})
 _STRINGS = frozenset({"valid", "same"})
+# The ranks whose tf.nn function documents leading batch axes (conv1d, conv2d; conv3d
+# documents a 5-D input).
+_LEADING_BATCH_RANKS = frozenset({1, 2})
+_LEADING_BATCH_AXES = Extension(
+    "leading_batch_axes", "https://www.tensorflow.org/api_docs/python/tf/nn/conv2d"
+)
 _FORMATS = {
     True: {1: "NWC", 2: "NHWC", 3: "NDHWC"},
     False: {1: "NCW", 2: "NCHW", 3: "NCDHW"},
@@ -172,28 +180,34 @@ def _inferred_groups_problem(p: Conv, shapes: Shapes, api: str) -> str | None:
     cannot be expressed (a count that does not divide reaches TF's own check).
     """
     x, w = shapes.get("x"), shapes.get("w")
-    if not x or not w or len(x) < 2 or len(w) < 2:
+    if not x or not w or len(x) < p.rank + 1 or len(w) < 2:
         return None
-    if w[1] > 0 and x[1] % w[1] == 0 and x[1] // w[1] != p.groups:
+    c_in = x[len(x) - p.rank - 1]  # TF's channel axis, behind any leading batch axes
+    if w[1] > 0 and c_in % w[1] == 0 and c_in // w[1] != p.groups:
         return (
             f"{api} takes no groups argument: it uses C_in / filter in_channels = "
-            f"{x[1] // w[1]}, not groups={p.groups}"
+            f"{c_in // w[1]}, not groups={p.groups}"
         )
     return None
 
 
-def _extra_axes_problem(p: Params, shapes: Shapes, api: str) -> str | None:
-    """An input with more than r + 2 axes: TF would read the extra ones as batch axes.
+def _extra_axes_problem(
+    p: Params, shapes: Shapes, api: str, leading: Extension | None
+) -> str | None:
+    """An input with more than r + 2 axes, unless they are leading batch axes TF documents.
 
-    TF documents leading batch axes, but the canonical layout moved to TF's puts a
-    trailing extra axis among the spatial ones, so passing it on would convolve other
-    axes than the caller's: the adapter cannot express it.
+    With the extension `leading` (tf.nn.conv1d and tf.nn.conv2d: "shape dimensions [:-3]
+    are considered batch dimensions") the axes before the last r + 1 are batch axes, and
+    the layout helpers move only the channel axis. Elsewhere TF documents an (r + 2)-D
+    input, and passing the extra axes on would convolve other axes than the caller's.
     """
     x = shapes.get("x")
     rank = getattr(p, "rank", None)
-    if x and rank is not None and len(x) > rank + 2:
-        return f"{api}: an input of {len(x)} axes for a rank-{rank} convolution"
-    return None
+    if not x or rank is None or len(x) <= rank + 2:
+        return None
+    if leading is not None and rank in _LEADING_BATCH_RANKS:
+        return None
+    return f"{api}: an input of {len(x)} axes for a rank-{rank} convolution"
 
 
 def _string_output_padding_problem(p: ConvTranspose, api: str) -> str | None:
@@ -261,6 +275,7 @@ def _nn_capabilities(dtypes: frozenset[str], exact: bool) -> Capabilities:
                 dtypes=dtypes,
                 padding=explicit_or_string,
                 exact=exact,
+                extensions=(_LEADING_BATCH_AXES,),
                 notes="explicit padding for rank 2 only (tf.nn.conv2d)",
             ),
             CONV_TRANSPOSE: OpSupport(
@@ -397,25 +412,25 @@ class TfNnAdapter(Adapter):
 
     def _forward(self, op: str, p: Any, **t: Any) -> Any:
         if op == CONV:
-            y = self._conv_call(self._to_layout(t["x"]), self._filter(t["w"]), p)
+            y = self._conv_call(self._to_layout(t["x"], p.rank), self._filter(t["w"]), p)
         elif op == CONV_TRANSPOSE:
             shape = conv_transpose_output_shape(tuple(t["x"].shape), tuple(t["w"].shape), p)
             y = self._transpose_call(
-                self._to_layout(t["x"]), self._filter(t["w"]), self._order(shape), p
+                self._to_layout(t["x"], p.rank), self._filter(t["w"]), self._order(shape), p
             )
         elif op == DEPTHWISE_CONV:
             depth = self._depthwise_filter(t["w"], int(t["x"].shape[1]))
-            y = self._depthwise_call(self._to_layout(t["x"]), depth, p)
+            y = self._depthwise_call(self._to_layout(t["x"], p.rank), depth, p)
         elif op == SEPARABLE_CONV:
             depth = self._depthwise_filter(t["w_depth"], int(t["x"].shape[1]))
             point = self._filter(t["w_point"])
-            y = self._separable_call(self._to_layout(t["x"]), depth, point, p)
+            y = self._separable_call(self._to_layout(t["x"], p.rank), depth, point, p)
         else:
             raise UnsupportedError(f"{self.name} has no {op}")
         if "b" in t:
             layout = "N...C" if self.channels_last else "NC..."
             y = self._tf.nn.bias_add(y, t["b"], data_format=layout)
-        return self._from_layout(y)
+        return self._from_layout(y, p.rank)
 
     # --- the framework calls -----------------------------------------------------
     def _conv_call(self, x: Any, f: Any, p: Conv) -> Any:
@@ -479,17 +494,21 @@ class TfNnAdapter(Adapter):
         n, c, *spatial = (int(v) for v in canonical_shape)
         return [n, *spatial, c] if self.channels_last else [n, c, *spatial]
 
-    def _to_layout(self, x: Any) -> Any:
+    def _to_layout(self, x: Any, rank: int) -> Any:
+        """Canonical (*batch, C, *spatial) -> TF's (*batch, *spatial, C) for a rank-r call.
+
+        Every axis before the last r + 1 is a batch axis: one for the canonical layout,
+        more under the extension `leading_batch_axes`."""
         if not self.channels_last:
             return x
-        rank = len(x.shape)
-        return self._tf.transpose(x, [0, *range(2, rank), 1])
+        axes, c = len(x.shape), len(x.shape) - rank - 1
+        return self._tf.transpose(x, [*range(c), *range(c + 1, axes), c])
 
-    def _from_layout(self, y: Any) -> Any:
+    def _from_layout(self, y: Any, rank: int) -> Any:
         if not self.channels_last:
             return y
-        rank = len(y.shape)
-        return self._tf.transpose(y, [0, rank - 1, *range(1, rank - 1)])
+        axes, c = len(y.shape), len(y.shape) - rank - 1
+        return self._tf.transpose(y, [*range(c), axes - 1, *range(c, axes - 1)])
 
     def _filter(self, w: Any) -> Any:
         """(A, B, *k) -> (*k, B, A): conv (C_out, C_in/g, *k) -> TF's (*k, C_in/g, C_out), and
@@ -528,6 +547,7 @@ class TfNnAdapter(Adapter):
             environment=environment,
             dtype=dtype,
             channels_last=self.channels_last,
+            rank=p.rank,
             body=body,
             bias_format=layout,
             runner=runner,
@@ -587,7 +607,9 @@ class TfNnAdapter(Adapter):
 
     def _untranslatable(self, op: str, p: Params, shapes: Shapes) -> str | None:
         """Why p cannot be handed to TF at all (no argument expresses it), or None."""
-        extra = _extra_axes_problem(p, shapes, self.name)
+        support = self.capabilities.ops.get(op)
+        leading = extension(support, "leading_batch_axes") if support else None
+        extra = _extra_axes_problem(p, shapes, self.name, leading)
         if extra:
             return extra
         if op == CONV and isinstance(p, Conv):
@@ -699,6 +721,7 @@ import tensorflow as tf
 
 DTYPE = tf.{dtype}
 CHANNELS_LAST = {channels_last}
+RANK = {rank}
 
 
 def _tensor(a):
@@ -707,16 +730,19 @@ def _tensor(a):
 
 
 def _to_layout(x):
+    # (*batch, C, *spatial) -> (*batch, *spatial, C): the axes before the last RANK + 1
+    # are batch axes.
     if not CHANNELS_LAST:
         return x
-    return tf.transpose(x, [0, *range(2, len(x.shape)), 1])
+    axes, c = len(x.shape), len(x.shape) - RANK - 1
+    return tf.transpose(x, [*range(c), *range(c + 1, axes), c])
 
 
 def _from_layout(y):
     if not CHANNELS_LAST:
         return y
-    rank = len(y.shape)
-    return tf.transpose(y, [0, rank - 1, *range(1, rank - 1)])
+    axes, c = len(y.shape), len(y.shape) - RANK - 1
+    return tf.transpose(y, [*range(c), axes - 1, *range(c, axes - 1)])
 
 
 def _order(shape):
@@ -916,7 +942,10 @@ class TfNchwAdapter(TfNnAdapter):
         # An explicit-padding transposed convolution runs TF's Eigen kernel even with oneDNN
         # on, and that kernel says 'Conv2DCustomBackpropInputOp only supports NHWC'.
         transpose = dataclasses.replace(nn.ops[CONV_TRANSPOSE], padding=_STRINGS)
-        return dataclasses.replace(nn, ops={**nn.ops, CONV_TRANSPOSE: transpose})
+        # tf.nn.bias_add's 'NC...' format reads the channels at axis 1, so this adapter
+        # cannot add a bias behind leading batch axes: it does not declare them.
+        conv = dataclasses.replace(nn.ops[CONV], extensions=())
+        return dataclasses.replace(nn, ops={**nn.ops, CONV: conv, CONV_TRANSPOSE: transpose})
 
 
 class TfFunctionAdapter(TfNnAdapter):

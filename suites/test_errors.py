@@ -6,6 +6,7 @@ that segfaults or aborts fails one example and the run goes on.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -84,6 +85,9 @@ def test_invalid_configuration_raises(backend, op, kind, data) -> None:
 # The violation kind each extension gives a meaning to.
 _EXTENDS = {
     "input_missing_batch": "unbatched",
+    # Under leading batch axes, the axes before the last r + 1 are batch axes: an input
+    # with an extra axis has another meaning there, not none.
+    "input_extra_axis": "leading_batch_axes",
     "output_padding_with_string": "output_padding_with_auto_pad",
 }
 
@@ -93,30 +97,59 @@ _EXTENDS = {
 @given(data=st.data())
 def test_declared_extension_unbatched(backend, op, data) -> None:
     """An input without its batch axis computes one sample: y[0] of the batched call."""
+    _check_batch_extension(backend, op, data, "unbatched", st.just(()))
+
+
+@pytest.mark.clauses("ERR.16", "ERR.3", "NUM.3", "NUM.5")
+@pytest.mark.parametrize("op", (CONV, CONV_TRANSPOSE))
+@given(data=st.data())
+def test_declared_extension_leading_batch_axes(backend, op, data) -> None:
+    """An input with several batch axes computes each sample: the flat batch's result,
+    reshaped."""
+    batch_shapes = st.lists(st.integers(1, 3), min_size=2, max_size=3).map(tuple)
+    _check_batch_extension(backend, op, data, "leading_batch_axes", batch_shapes)
+
+
+def _check_batch_extension(
+    backend, op: str, data: st.DataObject, name: str, batch_shapes: st.SearchStrategy
+) -> None:
+    """The declared extension `name` on inputs of shape (*batch_shape, C_in, *spatial):
+    the result of the canonical call on the flat batch, reshaped to
+    (*batch_shape, C_out, *m)."""
     support = require(backend, op)
-    declared = extension(support, "unbatched")
+    declared = extension(support, name)
     if declared is None:
-        outcomes.unsupported(f"{backend.name} {op} declares no extension 'unbatched'")
+        outcomes.unsupported(f"{backend.name} {op} declares no extension {name!r}")
+    batch_shape = data.draw(batch_shapes, label="batch_shape")
     setups = (
         strategies.conv_setups(support) if op == CONV else strategies.transposed_setups(support)
     )
     setup = data.draw(setups, label="setup")
     x = setup.shapes["x"]
     assert x is not None
-    setup = replace(setup, shapes={**setup.shapes, "x": (1, *x[1:])})
+    setup = replace(setup, shapes={**setup.shapes, "x": (math.prod(batch_shape), *x[1:])})
     example = data.draw(strategies.operands(setup), label="operands")
-    if isolation.limited(backend, example):
+    flat = example.arrays["x"]
+    assert flat is not None
+    shaped = {**example.arrays, "x": flat.reshape(*batch_shape, *flat.shape[1:])}
+    if isolation.limited(backend, replace(example, setup=_with_input_shape(setup, shaped))):
         return
-    unbatched = {**example.arrays, "x": example.arrays["x"][0]}  # type: ignore[index]
-    what = f"an unbatched input, the extension {declared.name!r} ({declared.documentation})"
-    got = isolation.computed(backend, example, unbatched, setup.params, "ERR.16", what)
+    what = (
+        f"an input of shape {shaped['x'].shape}, the extension {declared.name!r} "
+        f"({declared.documentation})"
+    )
+    got = isolation.computed(backend, example, shaped, setup.params, "ERR.16", what)
     if got is None:
         return
     expected = oracle.expect(op, example.arrays, setup.params)
-    # The sample's shape first, so that a wrong one is reported as it came back.
-    check_shape(backend, example, got, expected.values.shape[1:], "ERR.16")
-    if got.shape == expected.values.shape[1:]:
-        check_result(backend, example, got[None], expected, clause="ERR.16", shape_clause="ERR.16")
+    # The extension's shape first, so that a wrong one is reported as it came back.
+    check_shape(backend, example, got, (*batch_shape, *expected.values.shape[1:]), "ERR.16")
+    flat_got = got.reshape(expected.values.shape)
+    check_result(backend, example, flat_got, expected, clause="ERR.16", shape_clause="ERR.16")
+
+
+def _with_input_shape(setup: Setup, arrays: dict) -> Setup:
+    return replace(setup, shapes={**setup.shapes, "x": tuple(arrays["x"].shape)})
 
 
 @st.composite

@@ -5,8 +5,8 @@ what the backend claims (unsupported combinations are never drawn, and never
 filtered away afterwards). Sizes are derived so that the output is at least
 1 and padding modes stay within their limits: nothing is rejected later.
 
-Arrays are drawn element by element (no fill value), so a flipped kernel, a
-swapped axis or an off-by-one window always has distinct values to expose it.
+Hypothesis draws the structure; operand values come from a drawn scheme and seed
+(suites/values.py), so large examples cost no more draws than small ones.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-import hypothesis.extra.numpy as hnp
 import numpy as np
 from hypothesis import strategies as st
 
@@ -22,6 +21,7 @@ from adapters.base import OpSupport
 from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Pairs
 from reference.sizes import effective_kernel
+from suites import values
 
 # Largest spatial size and kernel per rank: small enough for the scalar loop
 # and for Hypothesis to draw every element, large enough for every padding,
@@ -218,27 +218,6 @@ def with_numerics(
     return Setup(op, params, shapes, dtype, exact)
 
 
-def element_strategy(dtype: str, exact_range: int) -> st.SearchStrategy[float]:
-    """NUM.4/NUM.5: values exactly representable in `dtype`, never subnormal."""
-    if exact_range:
-        return st.integers(-exact_range, exact_range).map(float)
-    width = {"float64": 64, "float32": 32, "float16": 16, "bfloat16": 32}[dtype]
-    # Normal numbers only (NUM.4): frameworks may flush subnormals to zero.
-    tiny = {"float64": 2.0**-60, "float32": 2.0**-30, "float16": 2.0**-14, "bfloat16": 2.0**-30}[
-        dtype
-    ]
-    return st.floats(-2.0, 2.0, width=width, allow_nan=False, allow_subnormal=False).map(
-        lambda v: v if abs(v) >= tiny else 0.0
-    )
-
-
-def array(shape: tuple[int, ...], dtype: str, exact_range: int) -> st.SearchStrategy[np.ndarray]:
-    """An array drawn element by element, rounded to `dtype` (exact for all but bfloat16 floats)."""
-    return hnp.arrays(
-        np.float64, shape, elements=element_strategy(dtype, exact_range), fill=st.nothing()
-    ).map(lambda a: a.astype(numpy_dtype(dtype)))
-
-
 def _exact_range(setup: Setup) -> int:
     from suites.oracle import exact_range
 
@@ -256,9 +235,10 @@ def operands(setup: Setup) -> st.SearchStrategy[Example]:
             if shape is None:
                 arrays[name] = None
             elif name == "offset":
-                arrays[name] = draw(offsets(shape), label=name).astype(numpy_dtype(setup.dtype))
+                offset = values.draw_offsets(draw, name, shape)
+                arrays[name] = offset.astype(numpy_dtype(setup.dtype))
             else:
-                arrays[name] = draw(array(shape, setup.dtype, exact_range), label=name)
+                arrays[name] = values.draw_array(draw, name, shape, setup.dtype, exact_range)
         return Example(setup, arrays)
 
     return build()
@@ -391,19 +371,6 @@ def deform_setups(draw: st.DrawFn, support: OpSupport, *, masked: bool | None = 
     return draw(with_numerics(support, "deform_conv", params, shapes))
 
 
-OFFSET_GRID = 8  # NUM.4: offsets are multiples of 1/8
-
-
-def offsets(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
-    """Offsets on the 1/8 grid in [-3, 3]: sampling points inside, between and outside the input."""
-    return hnp.arrays(
-        np.float64,
-        shape,
-        elements=st.integers(-3 * OFFSET_GRID, 3 * OFFSET_GRID).map(lambda v: v / OFFSET_GRID),
-        fill=st.nothing(),
-    )
-
-
 @st.composite
 def shuffle_setups(draw: st.DrawFn, support: OpSupport) -> Setup:
     rank = draw(spatial_rank(support, (1, 2, 3)))
@@ -418,22 +385,19 @@ def shuffle_setups(draw: st.DrawFn, support: OpSupport) -> Setup:
 
 
 def seeded_operands(setup: Setup, seed: int) -> Example:
-    """Operands for a fixed configuration (replays, network layers): a seeded generator
-    with the same value sets as the Hypothesis strategies (NUM.4, NUM.5)."""
+    """Operands for a fixed configuration (replays, network layers): every operand
+    'uniform' (and offsets 'grid') from one generator seeded with `seed`."""
     rng = np.random.default_rng(seed)
     exact_range = _exact_range(setup)
-    dtype = numpy_dtype(setup.dtype)
     arrays: dict[str, np.ndarray | None] = {}
     for name, shape in setup.shapes.items():
         if shape is None:
             arrays[name] = None
         elif name == "offset":
-            grid = rng.integers(-3 * OFFSET_GRID, 3 * OFFSET_GRID + 1, size=shape)
-            arrays[name] = (grid / OFFSET_GRID).astype(dtype)
-        elif exact_range:
-            arrays[name] = rng.integers(-exact_range, exact_range + 1, size=shape).astype(dtype)
+            offset = values.generate_offsets(rng, "grid", shape)
+            arrays[name] = offset.astype(numpy_dtype(setup.dtype))
         else:
-            arrays[name] = rng.uniform(-2.0, 2.0, size=shape).astype(dtype)
+            arrays[name] = values.generate(rng, "uniform", shape, setup.dtype, exact_range)
     return Example(setup, arrays)
 
 

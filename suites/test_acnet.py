@@ -14,7 +14,7 @@ from reference import acnet
 from reference import conv as conv_ref
 from reference.numerics import numpy_dtype
 from reference.params import Conv
-from suites import strategies
+from suites import strategies, values
 from suites.oracle import Expectation
 from suites.support import require
 from suites.verdict import call_backend, check_dtype, check_shape, check_values
@@ -67,7 +67,7 @@ def acnet_examples(draw: st.DrawFn, support: OpSupport) -> tuple[strategies.Exam
     }
     setup = strategies.Setup("acnet_block", p, shapes, dtype, exact=False)
     arrays = {
-        name: draw(strategies.array(shape, dtype, exact_range=2 if name != "x" else 0), label=name)
+        name: values.draw_array(draw, name, shape, dtype, exact_range=2 if name != "x" else 0)
         for name, shape in shapes.items()
         if shape is not None
     }

@@ -1,10 +1,11 @@
 """GRAD: vector-Jacobian products of convolution, transposed and deformable convolution.
 
 For each operation a backend declares in `capabilities.gradients`, a configuration is
-drawn with the forward strategies, the operands and a cotangent g element by element in
-the tested dtype, and `backend.vjp` must return exactly one gradient per operand present,
-of the operand's shape and dtype, within NUM.3 of the reference (exactly in exact mode)
-with each gradient's own magnitude term and accumulation length (GRAD.13).
+drawn with the forward strategies, the operands and a cotangent g from drawn value
+schemes (suites/values.py) in the tested dtype, and `backend.vjp` must return exactly
+one gradient per operand present, of the operand's shape and dtype, within NUM.3 of the
+reference (exactly in exact mode) with each gradient's own magnitude term and
+accumulation length (GRAD.13).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from adapters.base import CONV, CONV_TRANSPOSE, DEFORM_CONV, DEPTHWISE_CONV, Ada
 from reference import deformable
 from reference.numerics import PRECISION, numpy_dtype
 from reference.params import DeformConv
-from suites import gradient_oracle, oracle, outcomes, strategies, verdict
+from suites import gradient_oracle, oracle, outcomes, strategies, values, verdict
 from suites.strategies import Example, Setup
 from suites.support import require
 
@@ -43,7 +44,7 @@ def gradient_offsets(data: st.DataObject, setup: Setup) -> np.ndarray:
     """
     shape = setup.shapes["offset"]
     assert shape is not None
-    offset = data.draw(strategies.offsets(shape), label="offset") + gradient_oracle.OFFSET_SHIFT
+    offset = values.draw_offsets(data.draw, "offset", shape) + gradient_oracle.OFFSET_SHIFT
     x, w, p = setup.shapes["x"], setup.shapes["w"], setup.params
     assert x is not None and w is not None and isinstance(p, DeformConv)
     py, px = deformable.sampling_positions(x, w, offset, p)
@@ -55,7 +56,7 @@ def gradient_offsets(data: st.DataObject, setup: Setup) -> np.ndarray:
 
 
 def draw_example(data: st.DataObject, setup: Setup) -> tuple[Example, np.ndarray]:
-    """Operands and a cotangent for `setup`, element by element in its dtype.
+    """Operands and a cotangent for `setup` in its dtype.
 
     Exact mode needs GRAD.13's condition for the longest gradient, which can be far
     longer than the forward's (the weight gradient sums over N * prod(out) terms); where
@@ -71,9 +72,9 @@ def draw_example(data: st.DataObject, setup: Setup) -> tuple[Example, np.ndarray
         elif name == "offset":
             arrays[name] = gradient_offsets(data, setup)
         else:
-            arrays[name] = data.draw(strategies.array(shape, setup.dtype, exact_range), label=name)
+            arrays[name] = values.draw_array(data.draw, name, shape, setup.dtype, exact_range)
     out = oracle.expected_shape(setup.op, setup.shapes, setup.params)
-    cotangent = data.draw(strategies.array(out, setup.dtype, exact_range), label="cotangent")
+    cotangent = values.draw_array(data.draw, "cotangent", out, setup.dtype, exact_range)
     return Example(setup, arrays), cotangent
 
 

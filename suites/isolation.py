@@ -152,7 +152,7 @@ def expect_rejection(
             f"{describe_result(outcome.result)} instead of raising (called in a child process)",
         )
     else:
-        outcomes.record_example(0.0)
+        outcomes.record_example(0.0, example.setup.size_class)
 
 
 def expect_rejection_or_result(
@@ -175,7 +175,8 @@ def _rejection_or_result(
         report("ERR.3", adapter, example, crash_detail(outcome.error, what))
         return
     if outcome.error is not None:
-        outcomes.record_example(0.0)  # raised: one of the two conformant answers
+        # Raised: one of the two conformant answers.
+        outcomes.record_example(0.0, example.setup.size_class)
         return
     got = outcome.result
     if not isinstance(got, np.ndarray):

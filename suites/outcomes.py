@@ -65,6 +65,8 @@ def known_status(kinds: set[str]) -> str:
 class ItemStats:
     examples: int = 0
     worst_ratio: float = 0.0
+    # Examples per size class (suites/dispatch.py SIZE_CLASSES, "network", "replay").
+    size_classes: dict[str, int] = field(default_factory=dict)
     known: set[str] = field(default_factory=set)
     # The kinds of those entries, looked up where they matched: the controller of an xdist
     # run need not hold the same registry (a test may patch it).
@@ -91,10 +93,11 @@ def current_stats() -> ItemStats:
     return _current.setdefault("item", ItemStats())
 
 
-def record_example(ratio: float) -> None:
+def record_example(ratio: float, size_class: str) -> None:
     stats = current_stats()
     stats.examples += 1
     stats.worst_ratio = max(stats.worst_ratio, ratio)
+    stats.size_classes[size_class] = stats.size_classes.get(size_class, 0) + 1
 
 
 def record_limited(reason: str) -> None:
@@ -131,6 +134,7 @@ def pytest_runtest_call(item: pytest.Item):
                 {
                     "backend": _surface(callspec.params) if callspec else None,
                     "examples": stats.examples,
+                    "size_classes": stats.size_classes,
                     "worst_ratio": stats.worst_ratio,
                     "known": sorted(stats.known),
                     "known_kinds": sorted(stats.known_kinds),
@@ -207,6 +211,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             "clauses": sorted(clauses),
             "outcome": status,
             "examples": data.get("examples", 0),
+            "size_classes": data.get("size_classes", {}),
             "worst_ratio": data.get("worst_ratio", 0.0),
             "known": data.get("known", []),
             "not_applicable": not_applicable,
@@ -293,6 +298,24 @@ def not_applicable_entries(records: list[dict[str, Any]]) -> list[dict[str, str]
     )
 
 
+def size_class_counts(records: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Checked examples per surface and size class."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in records:
+        for size_class, n in r.get("size_classes", {}).items():
+            row = counts[r["backend"]]
+            row[size_class] = row.get(size_class, 0) + n
+    return {backend: dict(sorted(row.items())) for backend, row in sorted(counts.items())}
+
+
+def size_class_table(counts: dict[str, dict[str, int]]) -> list[str]:
+    classes = sorted({c for row in counts.values() for c in row})
+    lines = ["| surface | " + " | ".join(classes) + " |", "|---|" + "---:|" * len(classes)]
+    for backend, row in counts.items():
+        lines.append(f"| {backend} | " + " | ".join(str(row.get(c, 0)) for c in classes) + " |")
+    return lines
+
+
 def markdown(
     cells: dict[str, dict[str, str]],
     backends: list[str],
@@ -369,6 +392,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             },
             "records": clause_records(_records),
             "not_applicable": skipped,
+            "size_classes": size_class_counts(_records),
         }
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -376,4 +400,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         header = ["# convspec conformance matrix", "", f"Platform: {platform.describe()}", ""]
         header += [f"- {name}: {_describe(v)}" for name, v in versions.items()]
         table = markdown(cells, backends, header, known_marks(_records))
+        sizes = size_class_table(size_class_counts(_records))
+        table += (
+            "\nChecked examples per size class (suites/dispatch.py):\n\n" + "\n".join(sizes) + "\n"
+        )
         out.with_suffix(".md").write_text(table, encoding="utf-8")

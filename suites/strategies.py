@@ -11,6 +11,7 @@ Hypothesis draws the structure; operand values come from a drawn scheme and seed
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from adapters.base import OpSupport
 from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Pairs
 from reference.sizes import effective_kernel
-from suites import values
+from suites import dispatch, values
 
 # Largest spatial size and kernel per rank: small enough for the scalar loop
 # and for Hypothesis to draw every element, large enough for every padding,
@@ -46,6 +47,8 @@ class Setup:
     shapes: Shapes
     dtype: str
     exact: bool
+    # Which tier drew it (suites/dispatch.py SIZE_CLASSES), or where a fixed one came from.
+    size_class: str = "small"
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,14 @@ def min_input_size(k_eff: int, pads: tuple[int, int] | None, mode: str) -> int:
     return low
 
 
+def _kernel_lengths(rank: int, wide: bool) -> st.SearchStrategy[int]:
+    return st.sampled_from(dispatch.KERNELS[rank]) if wide else st.integers(1, MAX_KERNEL[rank])
+
+
+def _strides(wide: bool) -> st.SearchStrategy[int]:
+    return st.sampled_from(dispatch.STRIDES) if wide else st.integers(1, 3)
+
+
 @st.composite
 def conv_setups(
     draw: st.DrawFn,
@@ -139,7 +150,10 @@ def conv_setups(
     forms: tuple[str, ...] | None = None,
     modes: tuple[str, ...] | None = None,
 ) -> Setup:
-    """A valid forward convolution the backend declares, with shapes (CONV, PAD)."""
+    """A valid forward convolution the backend declares, with shapes (CONV, PAD), from the
+    small tier or the dispatch tier (suites/dispatch.py)."""
+    size_class = draw(st.sampled_from(dispatch.SIZE_CLASSES), label="size_class")
+    wide = size_class == "dispatch"
     rank = draw(spatial_rank(support, ranks))
     mode_options = _ordered(
         support.padding_modes, modes or ("zeros", "reflect", "replicate", "circular")
@@ -147,11 +161,14 @@ def conv_setups(
     mode = draw(st.sampled_from(mode_options), label="padding_mode")
     form_options = [f for f in padding_forms(support, mode) if forms is None or f in forms]
     form = draw(st.sampled_from(form_options), label="padding_form")
-    groups, c_in, c_out = draw(channels(support, depthwise=depthwise, grouped=grouped))
+    kernel = tuple(
+        1 if pointwise else draw(_kernel_lengths(rank, wide), label=f"kernel[{a}]")
+        for a in range(rank)
+    )
     same = form in ("same", "same_begin")
     may_stride = not same or support.strided_same
     stride = tuple(
-        draw(st.integers(1, 3), label=f"stride[{a}]") if may_stride else 1 for a in range(rank)
+        draw(_strides(wide), label=f"stride[{a}]") if may_stride else 1 for a in range(rank)
     )
     if dilated and not support.dilation_with_stride:
         stride = (1,) * rank
@@ -164,10 +181,6 @@ def conv_setups(
         draw(st.integers(low_d, 3), label=f"dilation[{a}]") if may_dilate else 1
         for a in range(rank)
     )
-    kernel = tuple(
-        1 if pointwise else draw(st.integers(1, MAX_KERNEL[rank]), label=f"kernel[{a}]")
-        for a in range(rank)
-    )
     padding: Pairs | str
     if form in ("symmetric", "asymmetric", "negative"):
         padding = draw(explicit_pads(form, rank))
@@ -175,11 +188,44 @@ def conv_setups(
     else:
         padding = "valid" if form == "valid" else "same"
         axis_pads = [None] * rank
+    lows = [
+        min_input_size(effective_kernel(kernel[a], dilation[a]), axis_pads[a], mode)
+        for a in range(rank)
+    ]
     size = []
-    for a in range(rank):
-        low = min_input_size(effective_kernel(kernel[a], dilation[a]), axis_pads[a], mode)
-        size.append(low + draw(st.integers(0, MAX_SIZE[rank]), label=f"extra_size[{a}]"))
-    batch = draw(st.integers(1, MAX_BATCH), label="batch")
+    if wide:
+        k_effs = [effective_kernel(kernel[a], dilation[a]) for a in range(rank)]
+        kind = "same" if same else form
+        fewest = [
+            dispatch.conv_output_length(lows[a], k_effs[a], stride[a], kind, axis_pads[a])
+            for a in range(rank)
+        ]
+        # The channels and the batch share the budget with the fewest outputs these
+        # windows allow.
+        groups, c_in, c_out = draw(
+            dispatch.channels(
+                math.prod(kernel) * math.prod(fewest),
+                groups_allowed=support.groups,
+                depthwise=depthwise,
+                grouped=grouped,
+            )
+        )
+        per_position = c_out * (c_in // groups) * math.prod(kernel)
+        batch = draw(dispatch.batch(per_position * math.prod(fewest)))
+        outs = draw(
+            dispatch.lengths(rank, fewest, dispatch.positions(batch, per_position), "out_size")
+        )
+        for a in range(rank):
+            remainder = draw(st.integers(0, stride[a] - 1), label=f"remainder[{a}]")
+            n = dispatch.conv_input_length(
+                outs[a], k_effs[a], stride[a], kind, axis_pads[a], remainder
+            )
+            size.append(max(n, lows[a]))
+    else:
+        groups, c_in, c_out = draw(channels(support, depthwise=depthwise, grouped=grouped))
+        for a in range(rank):
+            size.append(lows[a] + draw(st.integers(0, MAX_SIZE[rank]), label=f"extra_size[{a}]"))
+        batch = draw(st.integers(1, MAX_BATCH), label="batch")
     bias = draw(st.booleans(), label="bias") if support.bias else False
     params = Conv(
         stride=stride,
@@ -202,12 +248,17 @@ def conv_setups(
             "w_point": (c_point, c_out, *(1,) * rank),
             "b": (c_point,) if bias else None,
         }
-    return draw(with_numerics(support, op, params, shapes))
+    return draw(with_numerics(support, op, params, shapes, size_class))
 
 
 @st.composite
 def with_numerics(
-    draw: st.DrawFn, support: OpSupport, op: str, params: Any, shapes: Shapes
+    draw: st.DrawFn,
+    support: OpSupport,
+    op: str,
+    params: Any,
+    shapes: Shapes,
+    size_class: str = "small",
 ) -> Setup:
     """The setup with a dtype and, where NUM.5 defines it for this length, exact mode."""
     from suites.oracle import exact_range  # the oracle knows each operation's length
@@ -215,7 +266,7 @@ def with_numerics(
     dtype = draw(st.sampled_from(_ordered(support.dtypes, DTYPE_ORDER)), label="dtype")
     exact_possible = support.exact and exact_range(op, shapes, params, dtype) >= 1
     exact = draw(st.booleans(), label="exact") if exact_possible else False
-    return Setup(op, params, shapes, dtype, exact)
+    return Setup(op, params, shapes, dtype, exact, size_class)
 
 
 def _exact_range(setup: Setup) -> int:
@@ -254,7 +305,10 @@ def transposed_setups(
     grouped: bool = False,
     strided: bool = False,
 ) -> Setup:
-    """A valid transposed convolution the backend declares (TCONV)."""
+    """A valid transposed convolution the backend declares (TCONV), from the small tier or
+    the dispatch tier (suites/dispatch.py)."""
+    size_class = draw(st.sampled_from(dispatch.SIZE_CLASSES), label="size_class")
+    wide = size_class == "dispatch"
     rank = draw(spatial_rank(support, ranks))
     form_options = [
         f
@@ -262,8 +316,8 @@ def transposed_setups(
         if forms is None or f in forms
     ]
     form = draw(st.sampled_from(form_options), label="padding_form")
-    groups, c_in, c_out = draw(channels(support, grouped=grouped))
-    stride = tuple(draw(st.integers(1, 3), label=f"stride[{a}]") for a in range(rank))
+    kernel = tuple(draw(_kernel_lengths(rank, wide), label=f"kernel[{a}]") for a in range(rank))
+    stride = tuple(draw(_strides(wide), label=f"stride[{a}]") for a in range(rank))
     if strided and max(stride) == 1:
         axis = draw(st.integers(0, rank - 1), label="strided_axis")
         stride = tuple(2 if a == axis else s for a, s in enumerate(stride))
@@ -271,17 +325,11 @@ def transposed_setups(
     dilation = tuple(
         draw(st.integers(1, 3), label=f"dilation[{a}]") if may_dilate else 1 for a in range(rank)
     )
-    kernel = tuple(
-        draw(st.integers(1, MAX_KERNEL[rank]), label=f"kernel[{a}]") for a in range(rank)
-    )
     padding: Pairs | str
     output_padding: tuple[int, ...] = (0,) * rank
-    size: list[int] = []
+    lows = [1] * rank
     if form in ("valid", "same"):
         padding = form
-        size = [
-            1 + draw(st.integers(0, MAX_SIZE[rank] // 2), label=f"size[{a}]") for a in range(rank)
-        ]
     else:
         padding = draw(explicit_pads(form, rank))
         extra = []
@@ -297,10 +345,27 @@ def transposed_setups(
             b, e = padding[a]
             # TCONV.3: (n-1)s - b - e + k_eff + op >= 1  <=>  n >= 1 + ceil((b + e - k_eff - op + 1) / s)
             need = b + e - effective_kernel(kernel[a], d) - op + 1
-            low = max(1, 1 + -(-need // s))
-            size.append(low + draw(st.integers(0, MAX_SIZE[rank] // 2), label=f"extra_size[{a}]"))
+            lows[a] = max(1, 1 + -(-need // s))
         output_padding = tuple(extra)
-    batch = draw(st.integers(1, MAX_BATCH), label="batch")
+    size: list[int] = []
+    if wide:
+        groups, c_in, c_out = draw(
+            dispatch.channels(
+                math.prod(kernel) * math.prod(lows), groups_allowed=support.groups, grouped=grouped
+            )
+        )
+        # Each input position scatters C_out/groups * prod(k) products per input channel.
+        per_position = c_in * (c_out // groups) * math.prod(kernel)
+        batch = draw(dispatch.batch(per_position * math.prod(lows)))
+        positions = dispatch.positions(batch, per_position)
+        size = draw(dispatch.lengths(rank, lows, positions, "size"))
+    else:
+        groups, c_in, c_out = draw(channels(support, grouped=grouped))
+        for a in range(rank):
+            name = "size" if form in ("valid", "same") else "extra_size"
+            extra_size = draw(st.integers(0, MAX_SIZE[rank] // 2), label=f"{name}[{a}]")
+            size.append(lows[a] + extra_size)
+        batch = draw(st.integers(1, MAX_BATCH), label="batch")
     bias = draw(st.booleans(), label="bias") if support.bias else False
     params = ConvTranspose(
         stride=stride,
@@ -319,7 +384,7 @@ def transposed_setups(
         "w": (c_in, c_out // groups, *kernel),
         "b": (c_out,) if bias else None,
     }
-    return draw(with_numerics(support, "conv_transpose", params, shapes))
+    return draw(with_numerics(support, "conv_transpose", params, shapes, size_class))
 
 
 @st.composite

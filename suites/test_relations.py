@@ -251,7 +251,7 @@ def compare(
     ratio = np.where(
         bound > 0, error / np.where(bound > 0, bound, 1), np.where(error > 0, np.inf, 0)
     )
-    outcomes.record_example(float(ratio.max()) if ratio.size else 0.0)
+    outcomes.record_example(float(ratio.max()) if ratio.size else 0.0, example.setup.size_class)
     if not over.any():
         return
     worst = np.unravel_index(int(np.argmax(np.where(over, ratio, -1))), over.shape)

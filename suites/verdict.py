@@ -224,7 +224,7 @@ def check_values(
         bound > 0, error / np.where(bound > 0, bound, 1), np.where(error > 0, np.inf, 0)
     )
     worst_ratio = float(ratio.max()) if ratio.size else 0.0
-    outcomes.record_example(worst_ratio)
+    outcomes.record_example(worst_ratio, setup.size_class)
     if not over.any():
         return
     worst = np.unravel_index(int(np.argmax(np.where(over, ratio, -1))), over.shape)

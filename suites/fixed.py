@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 import zlib
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ def replay(
         cited = rejection_clause or broken
         isolation.expect_rejection(backend, invalid.operands(setup), cited, description)
         return
-    example = strategies.seeded_operands(setup, seed)
+    example = strategies.seeded_operands(replace(setup, size_class="replay"), seed)
     target = isolation.isolated(backend) if isolate else backend
     check_example(target, example, clause=clause, shape_clause=shape_clause)
 
@@ -69,9 +70,27 @@ def _pairs(value: Any, rank: int) -> Any:
     return tuple((int(b), int(e)) for b, e in value) if value is not None else ((0, 0),) * rank
 
 
+# Multiply-adds per network-layer call: the batch is the largest (up to
+# MAX_NETWORK_BATCH) that keeps a layer within it; the float64 oracle runs about a
+# billion multiply-adds a second.
+NETWORK_BUDGET = 1 << 27
+MAX_NETWORK_BATCH = 8
+
+
+def layer_batch(sample: tuple[int, ...], w: tuple[int, ...], params: Any) -> int:
+    """The largest batch (up to MAX_NETWORK_BATCH) whose multiply-adds fit the budget."""
+    one = (1, *sample)
+    if isinstance(params, ConvTranspose):
+        work = oracle.macs(one, w)  # every input element meets C_out/groups * prod(k) taps
+    else:
+        conv = Conv(params.stride, params.dilation, params.padding, params.groups)
+        work = oracle.macs(conv_output_shape(one, w, conv), w)
+    return max(1, min(MAX_NETWORK_BATCH, NETWORK_BUDGET // max(work, 1)))
+
+
 def layer_setup(layer: dict[str, Any], dtype: str, exact: bool) -> Setup:
-    x, w = tuple(layer["x"]), tuple(layer["w"])
-    rank = len(x) - 2
+    sample, w = tuple(layer["x"]), tuple(layer["w"])
+    rank = len(sample) - 1
     ones = (1,) * rank
     stride = tuple(layer.get("stride", ones))
     dilation = tuple(layer.get("dilation", ones))
@@ -95,6 +114,7 @@ def layer_setup(layer: dict[str, Any], dtype: str, exact: bool) -> Setup:
     else:
         params = DeformConv(stride=stride, dilation=dilation, padding=padding, groups=groups)  # type: ignore[arg-type]
         c_out = w[0]
+    x = (int(layer.get("batch", 0)) or layer_batch(sample, w, params), *sample)
     shapes: dict[str, tuple[int, ...] | None] = {"x": x, "w": w, "b": (c_out,) if bias else None}
     if op == "deform_conv":
         out = conv_output_shape(
@@ -108,7 +128,7 @@ def layer_setup(layer: dict[str, Any], dtype: str, exact: bool) -> Setup:
             "w": w,
             "b": shapes["b"],
         }
-    return Setup(op, params, shapes, dtype, exact)
+    return Setup(op, params, shapes, dtype, exact, size_class="network")
 
 
 @cache

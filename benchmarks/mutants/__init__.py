@@ -15,6 +15,7 @@ from adapters.base import Adapter
 from benchmarks.mutants import (
     bias,
     deformable,
+    dispatch,
     edges,
     errors,
     groups,
@@ -25,7 +26,19 @@ from benchmarks.mutants import (
     transposed,
 )
 
-THEMES = (padding, strides, groups, bias, transposed, deformable, shuffle, numerics, edges, errors)
+THEMES = (
+    padding,
+    strides,
+    groups,
+    bias,
+    transposed,
+    deformable,
+    shuffle,
+    numerics,
+    edges,
+    errors,
+    dispatch,
+)
 
 
 def _collect() -> dict[str, type[Adapter]]:

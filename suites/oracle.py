@@ -44,11 +44,19 @@ def macs(shape_out: tuple[int, ...], w_shape: tuple[int, ...]) -> int:
     return int(np.prod(shape_out)) * int(np.prod(w_shape[1:]))
 
 
+def loop_affordable(work: int, shape_out: tuple[int, ...], limit: int = 0) -> bool:
+    """Whether the scalar loop (the definition) runs here rather than its proven-equal fast
+    oracle: its work and its output (an empty sum still visits every output) both small."""
+    limit = limit or LOOP_LIMIT
+    return work <= limit and int(np.prod(shape_out)) <= limit
+
+
 def _conv(a: Arrays, p: Params) -> Expectation:
     assert isinstance(p, Conv)
     x, w, b = _f64(a["x"]), _f64(a["w"]), _f64(a.get("b"))
     assert x is not None and w is not None
-    small = macs(conv_output_shape(x.shape, w.shape, p), w.shape) <= LOOP_LIMIT
+    out = conv_output_shape(x.shape, w.shape, p)
+    small = loop_affordable(macs(out, w.shape), out)
     values = (conv_ref.conv if small else conv_ref.conv_fast)(x, w, b, p)
     magnitude = conv_ref.conv_fast(np.abs(x), np.abs(w), _abs(b), p)
     return Expectation(values, magnitude, conv_ref.accumulation_terms(w.shape, p, b is not None))
@@ -78,7 +86,9 @@ def _conv_transpose(a: Arrays, p: Params) -> Expectation:
     assert isinstance(p, ConvTranspose)
     x, w, b = _f64(a["x"]), _f64(a["w"]), _f64(a.get("b"))
     assert x is not None and w is not None
-    small = macs(x.shape, w.shape) <= LOOP_LIMIT
+    small = loop_affordable(
+        macs(x.shape, w.shape), conv_transpose_output_shape(x.shape, w.shape, p)
+    )
     values = (transposed.conv_transpose if small else transposed.conv_transpose_fast)(x, w, b, p)
     magnitude = transposed.conv_transpose_fast(np.abs(x), np.abs(w), _abs(b), p)
     return Expectation(values, magnitude, transposed.accumulation_terms(w.shape, p, b is not None))

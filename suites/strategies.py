@@ -149,10 +149,11 @@ def conv_setups(
     strided: bool = False,
     forms: tuple[str, ...] | None = None,
     modes: tuple[str, ...] | None = None,
+    size_classes: tuple[str, ...] = dispatch.SIZE_CLASSES,
 ) -> Setup:
     """A valid forward convolution the backend declares, with shapes (CONV, PAD), from the
     small tier or the dispatch tier (suites/dispatch.py)."""
-    size_class = draw(st.sampled_from(dispatch.SIZE_CLASSES), label="size_class")
+    size_class = draw(st.sampled_from(size_classes), label="size_class")
     wide = size_class == "dispatch"
     rank = draw(spatial_rank(support, ranks))
     mode_options = _ordered(
@@ -485,6 +486,9 @@ def composite_setups(draw: st.DrawFn, support: OpSupport, op: str) -> Setup:
             forms=forms,
             depthwise=op == "depthwise_separable",
             grouped=op == "shuffled_grouped",
+            # The composites' definitions are chains of scalar loops; their stages are the
+            # convolutions that the other suites draw at dispatch sizes.
+            size_classes=("small",),
         )
     )
     p = base.params

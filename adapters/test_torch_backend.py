@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import ml_dtypes
@@ -32,13 +33,15 @@ from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv  # 
 pytestmark = pytest.mark.selftest
 
 REPO = Path(__file__).resolve().parents[1]
-# The in-process adapter of every CPU surface (torch.channels_last runs one in a child).
+# The in-process adapter of every CPU surface (torch.channels_last and torch.compile run
+# one in a child).
 IN_PROCESS = {
     "torch": torch_backend.TorchAdapter,
     "torch.module": torch_backend.TorchModuleAdapter,
     "torch.channels_last": torch_backend.TorchChannelsLastAdapter,
     "torch.noncontig": torch_backend.TorchNonContiguousAdapter,
     "torch.mkldnn_off": torch_backend.TorchMkldnnOffAdapter,
+    "torch.compile": torch_backend.TorchCompileAdapter,
 }
 
 
@@ -60,6 +63,7 @@ def test_surface_names() -> None:
         "torch.noncontig",
         "torch.mkldnn_off",
         "torch.cuda",
+        "torch.compile",
     ]
 
 
@@ -76,6 +80,15 @@ def test_channels_last_runs_in_a_child_process() -> None:
     assert isinstance(factory, type) and issubclass(factory, ProxyAdapter)
     assert factory.name == "torch.channels_last" and factory.framework == "torch"
     assert factory is not torch_backend.TorchChannelsLastAdapter
+
+
+def test_compile_runs_in_a_child_process_and_is_opt_in() -> None:
+    # Seconds of compilation per new shape: a plain run leaves it out, --backend names it.
+    factory = torch_backend.SURFACES["torch.compile"]
+    assert isinstance(factory, type) and issubclass(factory, ProxyAdapter)
+    assert factory.name == "torch.compile" and factory.framework == "torch"
+    assert factory.opt_in
+    assert not getattr(torch_backend.SURFACES["torch"], "opt_in", False)
 
 
 @pytest.mark.parametrize("name", list(IN_PROCESS))
@@ -282,3 +295,126 @@ def test_repro_source_is_none_for_what_cannot_be_expressed() -> None:
         torch_backend.TorchMkldnnOffAdapter().repro_source("channel_shuffle", shuffle, "float32")
         is None
     )
+
+
+def test_compile_is_unavailable_without_a_cxx_compiler(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Inductor compiles C++ on the CPU: with no compiler the surface is unavailable (an
+    # ImportError from its factory), found before a child process is started.
+    monkeypatch.setenv("CXX", "/nonexistent/c++")
+    with pytest.raises(ImportError, match="C\\+\\+ compiler"):
+        torch_backend.SURFACES["torch.compile"]()
+
+
+# --- torch.compile ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compiled() -> torch_backend.TorchCompileAdapter:
+    """One adapter for the tests below, so that they share its compiled callables."""
+    return torch_backend.TorchCompileAdapter()
+
+
+def test_compile_declares_what_the_torch_surface_declares(
+    compiled: torch_backend.TorchCompileAdapter,
+) -> None:
+    eager = torch_backend.TorchAdapter()
+    assert compiled.capabilities == eager.capabilities
+    assert compiled.platform().items() >= eager.platform().items()
+    assert compiled.platform()["inductor_vec_isa"]
+    assert "backend='inductor', dynamic=False, fullgraph=True" in compiled.describe()
+
+
+def _graphs() -> int:
+    """Graphs TorchDynamo has handed to its backend in this process."""
+    return int(torch._dynamo.utils.counters["stats"]["unique_graphs"])
+
+
+def test_compile_compiles_once_per_parameter_set_and_shape(
+    compiled: torch_backend.TorchCompileAdapter,
+) -> None:
+    # Small integers: every summation order is exact, so compiled equals eager bit for bit.
+    rng = np.random.default_rng(1)
+    p = Conv(stride=(2,), dilation=(1,), padding=((1, 1),), groups=1)
+    q = replace(p, stride=(1,))
+    x, w, b = (rng.integers(-3, 4, s).astype(np.float32) for s in ((2, 3, 9), (4, 3, 3), (4,)))
+    eager = torch_backend.TorchAdapter()
+    callables, graphs = compiled.compilations, _graphs()
+    first = compiled.conv(x, w, b, p)
+    assert (compiled.compilations, _graphs()) == (callables + 1, graphs + 1)
+    again = compiled.conv(x + 1, w, b, p)  # same parameters, shapes and dtypes: no new graph
+    assert (compiled.compilations, _graphs()) == (callables + 1, graphs + 1)
+    compiled.conv(x[:1], w, b, p)  # a new shape: a new graph of the same callable (dynamic=False)
+    assert (compiled.compilations, _graphs()) == (callables + 1, graphs + 2)
+    compiled.conv(x, w, b, q)  # a new parameter set: a new callable
+    assert (compiled.compilations, _graphs()) == (callables + 2, graphs + 3)
+    assert np.array_equal(first, eager.conv(x, w, b, p))
+    assert np.array_equal(again, eager.conv(x + 1, w, b, p))
+
+
+def test_compile_parameter_sets_have_their_own_code_objects(
+    compiled: torch_backend.TorchCompileAdapter,
+) -> None:
+    # TorchDynamo counts recompilations per code object: shared code would let one
+    # parameter set's shapes exhaust the recompile limit of every other one.
+    p = Conv(stride=(1,), dilation=(1,), padding=((0, 0),))
+    f = compiled._callable("conv", p)
+    g = compiled._callable("conv", replace(p, dilation=(2,)))
+    assert f is compiled._callable("conv", p)
+    assert f._torchdynamo_orig_callable.__code__ is not g._torchdynamo_orig_callable.__code__  # type: ignore[attr-defined]
+
+
+def test_compile_mode_lifts_the_recompile_caps(
+    compiled: torch_backend.TorchCompileAdapter,
+) -> None:
+    # Hypothesis shrinking calls one parameter set with hundreds of shapes: past TorchDynamo's
+    # caps (recompile_limit 8, accumulated_recompile_limit 256 per code object) fullgraph=True
+    # would raise FailOnRecompileLimitHit on a valid call.
+    limit = torch_backend._COMPILE_RECOMPILE_LIMIT
+    assert limit > 10_000
+    before = torch._dynamo.config.accumulated_recompile_limit
+    with compiled._mode():
+        assert torch._dynamo.config.accumulated_recompile_limit == limit
+    assert torch._dynamo.config.accumulated_recompile_limit == before
+    assert f"recompile_limit={limit}" in compiled.describe()
+
+
+def test_compile_vjp_matches_eager(compiled: torch_backend.TorchCompileAdapter) -> None:
+    rng = np.random.default_rng(2)
+    p = ConvTranspose(stride=(2,), dilation=(1,), padding=((0, 0),), output_padding=(1,))
+    arrays = {
+        k: rng.integers(-3, 4, s).astype(np.float32)
+        for k, s in (("x", (1, 2, 4)), ("w", (2, 3, 2)), ("b", (3,)))
+    }
+    y = compiled.conv_transpose(arrays["x"], arrays["w"], arrays["b"], p)
+    cotangent = np.ones_like(y)
+    got = compiled.vjp("conv_transpose", arrays, p, cotangent)
+    want = torch_backend.TorchAdapter().vjp("conv_transpose", arrays, p, cotangent)
+    assert set(got) == set(want)
+    assert all(np.array_equal(got[k], want[k]) for k in want)
+
+
+def test_compile_passes_invalid_configurations_to_torch(
+    compiled: torch_backend.TorchCompileAdapter,
+) -> None:
+    # Negative padding reaches the compiled call; tracing it with fake tensors raises
+    # (torch._dynamo.exc.TorchRuntimeError, a RuntimeError) as eager torch does.
+    x, w = np.ones((1, 1, 5), np.float32), np.ones((1, 1, 3), np.float32)
+    with pytest.raises(RuntimeError, match="negative padding"):
+        compiled.conv(x, w, None, _conv(((-1, -1),)))
+    with pytest.raises(UnsupportedError):
+        compiled.conv(x, w, None, _conv(((1, 2),)))  # asymmetric: as on torch
+
+
+def test_compile_repro_calls_torch_compile_the_same_way(
+    compiled: torch_backend.TorchCompileAdapter,
+) -> None:
+    p = Conv(stride=(1, 2), dilation=(1, 1), padding="same", groups=1)
+    source = compiled.repro_source("conv", p, "float32")
+    assert source is not None
+    call = torch_backend.TorchAdapter()._repro_call("conv", p)
+    assert torch_backend._compiled_function_source(call) in source
+    assert (
+        "compiled = torch.compile(_forward, backend='inductor', dynamic=False, "
+        "fullgraph=True, recompile_limit=100000)"
+    ) in source
+    assert "with torch.no_grad():" in source

@@ -11,6 +11,9 @@ Each surface is its own name, so a report says which entry point disagrees:
   torch.noncontig     the functional calls with non-contiguous (strided) operands
   torch.mkldnn_off    the functional calls inside torch.backends.mkldnn.flags(enabled=False)
   torch.cuda          the functional calls on the first CUDA device, where one exists
+  torch.compile       the functional calls (and their gradients) compiled by torch.compile with
+                      the inductor backend on the CPU, run in a child process; opt-in (see
+                      TorchCompileAdapter)
 
 Which algorithms run (how `exact` was decided, spec clause NUM.5). The backend a CPU
 convolution takes was read with torch._C._select_conv_backend over thousands of
@@ -24,6 +27,13 @@ configurations, and the oneDNN primitive with ONEDNN_VERBOSE=1:
     (batch 16, 8 channels, 3x3 kernel). So `exact` is False for conv on torch.mkldnn_off;
   - on CUDA, cuDNN chooses among Winograd and FFT algorithms too, and float32 runs in TF32
     by default: `exact` is False for conv and conv_transpose on torch.cuda.
+  - under torch.compile (inductor, CPU, no freezing and no max-autotune), inductor lowers
+    aten.convolution to an extern call of the same ATen convolution (oneDNN or the slow
+    kernels, as above); with oneDNN available it first copies the operands to channels_last
+    (GraphLowering.decide_layout_opt: "For cpu backend and mkldnn enabled, we always use
+    channels_last"), and it compiles the copies, channel_shuffle's view/permute and what
+    surrounds the convolution to C++ (TORCH_LOGS=output_code shows it): no transform
+    algorithm, so `exact` stays True as on torch.
 
 The framework is imported only inside the factories and methods, so listing the surface
 names does not import torch.
@@ -33,6 +43,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
+import shutil
+import sys
+import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from importlib.metadata import PackageNotFoundError
@@ -774,6 +788,196 @@ class TorchCudaAdapter(TorchAdapter):
         )
 
 
+# --- torch.compile ------------------------------------------------------------------------------
+
+
+# How every compiled callable of torch.compile is made, in the adapter and in its repro scripts.
+# backend='inductor': TorchDynamo captures the call, AOTAutograd and Inductor compile it (C++ on
+#   the CPU, with the compiler of torch._inductor.config.cpp.cxx).
+# dynamic=False: every graph is specialised to its input shapes and dtypes (a new shape is a
+#   recompilation), as the parameters are Python constants baked into the graph.
+# fullgraph=True: the whole call is one graph; a graph break raises instead of running the
+#   call eagerly, and so does exceeding the recompile limit (instead of a silent fallback to
+#   eager), so that the surface never reports eager torch as torch.compile.
+# recompile_limit: graphs one callable may hold (shapes x dtypes x grad mode x bias or not).
+#   TorchDynamo's default, 8 (torch._dynamo.config.recompile_limit), and even 64 were reached
+#   while Hypothesis shrank a failure through the shapes of one parameter set; the limit guards
+#   against recompiling forever, which cannot happen here, so it is set out of reach, and so is
+#   the cap on all graphs of one code object (accumulated_recompile_limit, 256), in `_mode`.
+_COMPILE_RECOMPILE_LIMIT = 100_000
+
+
+def _compile_options(dynamic: bool | None) -> str:
+    return (
+        f"backend='inductor', dynamic={dynamic!r}, fullgraph=True, "
+        f"recompile_limit={_COMPILE_RECOMPILE_LIMIT!r}"
+    )
+
+
+def _compiled_function_source(statements: str) -> str:
+    """The function torch.compile gets: the torch surface's call with its parameters as
+    literals, a function of the operand tensors only."""
+    body = textwrap.indent(statements, "    ")
+    return f"def _forward(x=None, w=None, b=None, offset=None, mask=None):\n{body}\n    return y\n"
+
+
+class TorchCompileAdapter(TorchAdapter):
+    """The functional calls compiled by torch.compile (inductor backend) on the CPU.
+
+    One compiled callable per operation and parameter set: its function is the torch
+    surface's call statement (`_repro_call`, so the repro scripts hold the same function),
+    with the parameters written as Python literals and the operand tensors as its only
+    arguments, executed from its own source so that each parameter set has its own code
+    object: TorchDynamo caches graphs, and counts recompilations, per code object. The
+    callables are kept for the life of the adapter; each specialises (dynamic=False) to the
+    shapes, dtypes and grad mode it meets, so every new shape is a compilation: about 2.5 s
+    on a 2-core Xeon (the first one in a process several more), which is why the surface is
+    opt-in and why it runs in a child process (TorchCompileProxy), where a crash of generated
+    code is a BackendCrash of this surface. Capabilities, operand layouts and the
+    translation of parameters are the torch surface's: only the execution differs.
+    Gradients: the compiled forward is called on tensors that require grad, and
+    torch.autograd.grad runs the backward graph AOTAutograd compiled with it.
+    """
+
+    name = "torch.compile"
+    # No other algorithm than torch's (see the module docstring): the same declarations.
+    capabilities = replace(TorchAdapter.capabilities)
+    # Overridable: dynamic=False (one graph per shape) is what this surface tests.
+    dynamic: bool | None = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch = _import_torch()
+        from torch._inductor import cpp_builder
+
+        try:
+            # Inductor writes and compiles C++ for the CPU: without a compiler every call
+            # would fail, so the surface is unavailable instead.
+            self._cxx = cpp_builder.get_cpp_compiler()
+        except Exception as exc:  # torch._inductor.exc.InvalidCxxCompiler
+            raise ImportError(f"torch.compile (inductor) finds no C++ compiler: {exc}") from exc
+        self._torch = torch
+        self._compiled: dict[tuple[str, Params], Callable[..., Any]] = {}
+        self.compilations = 0  # callables made (one per operation and parameter set)
+
+    def platform(self) -> dict[str, Any]:
+        from torch._inductor.cpu_vec_isa import pick_vec_isa
+
+        # The vector ISA inductor's generated C++ targets: e.g. 'avx512 avx512_vnni amx_tile'
+        # (VecAMX), 'avx2' (VecAVX2); ATEN_CPU_CAPABILITY lowers it.
+        return {**super().platform(), "inductor_vec_isa": str(pick_vec_isa())}
+
+    def _settings(self) -> str:
+        return (
+            f"{super()._settings()}, torch.compile({_compile_options(self.dynamic)}), "
+            f"cxx={self._cxx}"
+        )
+
+    def _mode(self) -> contextlib.AbstractContextManager[object]:
+        # Inside this context a callable may hold up to _COMPILE_RECOMPILE_LIMIT graphs.
+        patch: contextlib.AbstractContextManager[object] = self._torch._dynamo.config.patch(
+            accumulated_recompile_limit=_COMPILE_RECOMPILE_LIMIT
+        )
+        return patch
+
+    def _callable(self, op: str, p: Params) -> Callable[..., Any]:
+        key = (op, p)
+        if key not in self._compiled:
+            source = _compiled_function_source(self._repro_call(op, p))
+            namespace: dict[str, Any] = {"torch": self._torch, "F": self._torch.nn.functional}
+            if op == DEFORM_CONV:
+                import torchvision.ops
+
+                namespace["torchvision"] = torchvision
+            exec(compile(source, f"<torch.compile {op} {p!r}>", "exec"), namespace)
+            self._compiled[key] = self._torch.compile(
+                namespace["_forward"],
+                backend="inductor",
+                dynamic=self.dynamic,
+                fullgraph=True,
+                recompile_limit=_COMPILE_RECOMPILE_LIMIT,
+            )
+            self.compilations += 1
+        return self._compiled[key]
+
+    def _forward(self, op: str, t: Mapping[str, Any], p: Params) -> torch.Tensor:
+        # _repro_call raises UnsupportedError where the torch surface's own calls do.
+        return self._callable(op, p)(**t)
+
+    def repro_source(self, op: str, p: Params, dtype: str) -> str | None:
+        if self.support(op) is None:
+            return None
+        try:
+            statements = self._repro_call(op, p)
+        except UnsupportedError:
+            return None
+        return _COMPILE_REPRO_TEMPLATE.format(
+            imports="import torchvision.ops\n" if op == DEFORM_CONV else "",
+            device=self.device,
+            dtype=dtype,
+            function=_compiled_function_source(statements),
+            options=_compile_options(self.dynamic),
+        )
+
+
+_COMPILE_REPRO_TEMPLATE = """\
+import numpy as np
+import torch
+import torch.nn.functional as F
+{imports}
+DEVICE = {device!r}
+DTYPE = torch.{dtype}
+
+
+def _tensor(a):
+    if a is None:
+        return None
+    # The values are exactly representable in DTYPE: the conversion is exact.
+    return torch.from_numpy(np.asarray(a, dtype=np.float64)).to(device=DEVICE, dtype=DTYPE)
+
+
+{function}
+
+compiled = torch.compile(_forward, {options})
+
+
+def call(x=None, w=None, b=None, offset=None, mask=None):
+    x, w, b, offset, mask = (_tensor(a) for a in (x, w, b, offset, mask))
+    with torch.no_grad():
+        y = compiled(x=x, w=w, b=b, offset=offset, mask=mask)
+    return y.to(torch.float64).cpu().numpy()
+"""
+
+
+class TorchCompileProxy(ProxyAdapter):
+    """The torch.compile surface, run in a child process.
+
+    Code that inductor generates and compiles runs in the process that calls it, so a
+    crash there would end the run; in a child it is a BackendCrash of this surface. Each
+    new shape costs a compilation (seconds), so the surface is tested when named with
+    --backend only.
+    """
+
+    name = "torch.compile"
+    framework = "torch"
+    # A child process with its own framework import, and seconds of compilation per new
+    # shape: tested when named with --backend.
+    opt_in = True
+
+    def __init__(self) -> None:
+        if importlib.util.find_spec("torch") is None:
+            raise ImportError("No module named 'torch'")
+        # The child's adapter asks inductor for its compiler (cpp_builder.get_cpp_compiler);
+        # this cheap look-up of inductor's default (torch._inductor.config.cpp.cxx: $CXX, else
+        # g++, clang++ on macOS) makes the surface unavailable here, before a child is
+        # started, where there is none.
+        cxx = os.environ.get("CXX", "clang++" if sys.platform == "darwin" else "g++")
+        if shutil.which(cxx) is None:
+            raise ImportError(f"torch.compile (inductor) needs a C++ compiler: {cxx} not found")
+        # wait=False: the child imports torch while this process goes on.
+        super().__init__("adapters.torch_backend:TorchCompileAdapter", wait=False)
+
+
 SURFACES: dict[str, Callable[[], Adapter]] = {
     "torch": TorchAdapter,
     "torch.module": TorchModuleAdapter,
@@ -781,4 +985,5 @@ SURFACES: dict[str, Callable[[], Adapter]] = {
     "torch.noncontig": TorchNonContiguousAdapter,
     "torch.mkldnn_off": TorchMkldnnOffAdapter,
     "torch.cuda": TorchCudaAdapter,
+    "torch.compile": TorchCompileProxy,
 }

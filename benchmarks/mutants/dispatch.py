@@ -10,7 +10,7 @@ import numpy as np
 
 from adapters.numpy_backend import NumpyAdapter
 from benchmarks.mutants.common import Array
-from reference.params import Conv, ConvTranspose
+from reference.params import Conv
 
 CHANNEL_BLOCK = 16  # AVX-512 float32 lanes
 INPUT_BLOCK = 8  # AVX2 float32 lanes
@@ -20,8 +20,7 @@ LONG_REDUCTION = 256
 
 
 class ChannelBlockRemainder(NumpyAdapter):
-    """Output channels in blocks of 16: the remainder block reads the previous block's filters
-    (its weight pointer not advanced), when C_out > 16 is not a multiple of 16."""
+    """C_out > 16 not a multiple of 16: the remainder block reads the previous block's filters."""
 
     name = "mutant.channel_block_remainder"
 
@@ -35,8 +34,7 @@ class ChannelBlockRemainder(NumpyAdapter):
 
 
 class InputChannelTail(NumpyAdapter):
-    """The reduction over input channels in blocks of 8 stops one channel short of the tail
-    (an off-by-one tail loop), when C_in / groups > 8 is not a multiple of 8."""
+    """C_in/groups > 8 not a multiple of 8: the tail loop stops one input channel short."""
 
     name = "mutant.input_channel_tail"
 
@@ -49,8 +47,7 @@ class InputChannelTail(NumpyAdapter):
 
 
 class BatchBlock(NumpyAdapter):
-    """Samples in blocks of 4: every block after the first repeats the first block's results
-    (the batch offset not applied), when N > 4."""
+    """N > 4: samples in blocks of 4, each later block repeating the first block's results."""
 
     name = "mutant.batch_block"
 
@@ -62,28 +59,20 @@ class BatchBlock(NumpyAdapter):
 
 
 class OutputTileTail(NumpyAdapter):
-    """Outputs in tiles of 32 along the last axis: the partial last tile is never written
-    (left zero), when that axis is longer than 32 and not a multiple of 32."""
+    """Last output axis > 32 not a multiple of 32: the partial last tile of 32 is left zero."""
 
     name = "mutant.output_tile_tail"
 
     def conv(self, x: Array, w: Array, b: Array | None, p: Conv) -> Array:
-        return _untiled(super().conv(x, w, b, p))
-
-    def conv_transpose(self, x: Array, w: Array, b: Array | None, p: ConvTranspose) -> Array:
-        return _untiled(super().conv_transpose(x, w, b, p))
-
-
-def _untiled(y: Array) -> Array:
-    width, rest = y.shape[-1], y.shape[-1] % OUTPUT_TILE
-    if width > OUTPUT_TILE and rest:
-        y[..., width - rest :] = 0
-    return y
+        y = super().conv(x, w, b, p)
+        width, rest = y.shape[-1], y.shape[-1] % OUTPUT_TILE
+        if width > OUTPUT_TILE and rest:
+            y[..., width - rest :] = 0
+        return y
 
 
 class LongReductionHalfAccumulator(NumpyAdapter):
-    """Reductions longer than 256 terms switch to a float16 accumulator (a low-precision GEMM
-    path): the result is rounded to float16 before it is returned in the input dtype."""
+    """Reductions longer than 256 terms take a float16-accumulator path: results rounded to fp16."""
 
     name = "mutant.long_reduction_half_accumulator"
 

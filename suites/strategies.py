@@ -24,9 +24,8 @@ from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Pa
 from reference.sizes import effective_kernel
 from suites import dispatch, values
 
-# Largest spatial size and kernel per rank: small enough for the scalar loop
-# and for Hypothesis to draw every element, large enough for every padding,
-# stride and dilation interaction to show.
+# The small tier's largest spatial size and kernel per rank: small enough for the
+# scalar loop, large enough for every padding, stride and dilation interaction to show.
 MAX_SIZE = {1: 12, 2: 7, 3: 4}
 MAX_KERNEL = {1: 5, 2: 3, 3: 2}
 MAX_BATCH = 2
@@ -189,13 +188,10 @@ def conv_setups(
     else:
         padding = "valid" if form == "valid" else "same"
         axis_pads = [None] * rank
-    lows = [
-        min_input_size(effective_kernel(kernel[a], dilation[a]), axis_pads[a], mode)
-        for a in range(rank)
-    ]
+    k_effs = [effective_kernel(kernel[a], dilation[a]) for a in range(rank)]
+    lows = [min_input_size(k_effs[a], axis_pads[a], mode) for a in range(rank)]
     size = []
     if wide:
-        k_effs = [effective_kernel(kernel[a], dilation[a]) for a in range(rank)]
         kind = "same" if same else form
         fewest = [
             dispatch.conv_output_length(lows[a], k_effs[a], stride[a], kind, axis_pads[a])

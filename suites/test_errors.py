@@ -26,7 +26,7 @@ from adapters.base import (
 from reference.params import Conv, ConvTranspose
 from reference.sizes import effective_kernel, resolve_padding
 from reference.transposed import onnx_pads, output_padding_limit
-from suites import degenerate, invalid, isolation, oracle, outcomes, strategies
+from suites import degenerate, invalid, isolation, known_issues, oracle, outcomes, strategies
 from suites.strategies import Setup
 from suites.support import require
 from suites.verdict import check_example, check_result, check_shape
@@ -110,6 +110,10 @@ def test_declared_extension_leading_batch_axes(backend, op, data) -> None:
     _check_batch_extension(backend, op, data, "leading_batch_axes", batch_shapes)
 
 
+# The clause that defines each operation's values, under which known issues register them.
+_DEFINITION = {CONV: "CONV.2", CONV_TRANSPOSE: "TCONV.1"}
+
+
 def _check_batch_extension(
     backend, op: str, data: st.DataObject, name: str, batch_shapes: st.SearchStrategy
 ) -> None:
@@ -144,6 +148,12 @@ def _check_batch_extension(
     expected = oracle.expect(op, example.arrays, setup.params)
     # The extension's shape first, so that a wrong one is reported as it came back.
     check_shape(backend, example, got, (*batch_shape, *expected.values.shape[1:]), "ERR.16")
+    # Where a known issue makes the canonical call itself wrong, the extension cannot be held
+    # to the definition there: that entry covers its values (the conv suites check the call).
+    known = known_issues.match(backend, example.setup, _DEFINITION[op])
+    if known is not None:
+        outcomes.record_known(known)
+        return
     flat_got = got.reshape(expected.values.shape)
     check_result(backend, example, flat_got, expected, clause="ERR.16", shape_clause="ERR.16")
 

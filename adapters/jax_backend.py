@@ -290,6 +290,12 @@ class JaxAdapter(Adapter):
     def version(self) -> str:
         return str(self._jax.__version__)
 
+    def describe(self) -> str:
+        # On a GPU the device's model decides which kernels XLA picks; reports name it.
+        device = self._jax.devices()[0]
+        model = "" if device.platform == "cpu" else f", {device.device_kind}"
+        return f"{self.name} (jax {self.version()}, {self.device}{model})"
+
     # --- running --------------------------------------------------------
     def _cached(self, key: str, fn: Callable[..., Any], static_argnum: int) -> Callable[..., Any]:
         """fn, or jax.jit(fn) with the convspec parameters static; built once per key."""

@@ -14,10 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from suites import known_issues, platform
 
 PROPERTY = "convspec"
+# Every JSON report names its format; suites/merge_reports.py reads only this version. Raise
+# it when a field the merge reads changes its meaning or shape.
+REPORT_FORMAT = "convspec-conformance-report"
+REPORT_FORMAT_VERSION = 1
 UNSUPPORTED_PREFIX = "unsupported: "
 NOT_APPLICABLE_PREFIX = "not applicable here: "
 
@@ -382,8 +387,15 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if path:
         versions = {b.name: _versions(b) for b in loaded}
         payload = {
+            "format": REPORT_FORMAT,
+            "format_version": REPORT_FORMAT_VERSION,
+            # Profiles draw different examples, so a merge shows which one each run used.
+            "hypothesis_profile": settings._current_profile,
             "platform": platform.summary(),
             "backends": versions,
+            # Each adapter's own account of what it runs (torch.cuda's GPU, cuDNN and TF32
+            # settings, TensorFlow's oneDNN state), beyond its platform facts.
+            "settings": {b.name: _settings(b.adapter) for b in loaded if b.adapter is not None},
             "matrix": cells,
             # Every kind of known issue per cell, where "matrix" keeps the most severe.
             "known_kinds": {
@@ -405,3 +417,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             "\nChecked examples per size class (suites/dispatch.py):\n\n" + "\n".join(sizes) + "\n"
         )
         out.with_suffix(".md").write_text(table, encoding="utf-8")
+
+
+def _settings(adapter: Any) -> str:
+    try:
+        return str(adapter.describe())
+    except Exception as exc:
+        return f"unknown ({type(exc).__name__}: {exc})"

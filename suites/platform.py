@@ -112,6 +112,10 @@ def summary() -> dict[str, Any]:
                 "TF_ENABLE_ONEDNN_OPTS",
                 "ATEN_CPU_CAPABILITY",
                 "OMP_NUM_THREADS",
+                # On a GPU host these choose the device and whether float32 runs as TF32.
+                "CUDA_VISIBLE_DEVICES",
+                "JAX_PLATFORMS",
+                "NVIDIA_TF32_OVERRIDE",
             )
             if k in os.environ
         },

@@ -4,6 +4,7 @@ pytest -n auto                              every backend whose framework import
 pytest --backend torch,tf.nn                 only these surfaces
 pytest --adapter mypkg.mymod:MyAdapter       also an adapter from outside this repository
 pytest --hypothesis-profile ci               derandomized, fixed example counts
+pytest --hypothesis-profile hunt --hunt-minutes 5   each test for 5 minutes (suites/hunt.py)
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from adapters.registry import BackendSelectionError, Loaded, select
 from spec.clauses import registry
 
-pytest_plugins = ["suites.outcomes"]
+pytest_plugins = ["suites.outcomes", "suites.failures", "suites.hunt"]
 
 # Profiles set the example counts; tests never do (see README, "Profiles").
 # No explain phase: its extra runs cost time and its notes add nothing to convspec's messages.
@@ -46,7 +48,18 @@ settings.register_profile(
     verbosity=Verbosity.quiet,
     **{**_COMMON, "phases": [Phase.explicit, Phase.generate, Phase.target]},
 )
+# The nightly hunt (suites/hunt.py): batches of new examples until each test's time is up;
+# the database keeps what failed, and every later hunt replays it first.
+settings.register_profile(
+    "hunt",
+    max_examples=50,
+    database=DirectoryBasedExampleDatabase(".hypothesis/hunt"),
+    print_blob=True,
+    **_COMMON,
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+# Minutes per test item under the hunt profile when --hunt-minutes is not given.
+DEFAULT_HUNT_MINUTES = 1.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,6 +95,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="write the conformance matrix as JSON to PATH and as Markdown beside it",
     )
+    group.addoption(
+        "--hunt-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="with --hypothesis-profile hunt: minutes of new examples per test item "
+        f"(default {DEFAULT_HUNT_MINUTES:g})",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,8 +116,35 @@ def pytest_configure(config: pytest.Config) -> None:
     except BackendSelectionError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[BACKENDS] = loaded
-    repro.configure(config.getoption("--repro-dir"))
+    hunt_repro_dir = _hunt(config)
+    repro.configure(config.getoption("--repro-dir") or hunt_repro_dir)
     _check_replays(config.getoption("--config"))
+
+
+def profile_name(config: pytest.Config) -> str:
+    """The Hypothesis profile of this run (Hypothesis's plugin may load it after this one)."""
+    return config.getoption("--hypothesis-profile") or os.environ.get("HYPOTHESIS_PROFILE", "dev")
+
+
+def _hunt(config: pytest.Config) -> str | None:
+    """Switch the hunt on where its profile is loaded; the directory for its repro scripts
+    (beside the conformance report), if there is a report."""
+    from suites import dispatch, hunt
+
+    minutes = config.getoption("--hunt-minutes")
+    if profile_name(config) != hunt.PROFILE:
+        if minutes is not None:
+            raise pytest.UsageError("--hunt-minutes needs --hypothesis-profile hunt")
+        hunt.configure(None)
+        dispatch.weight_toward_dispatch(False)
+        return None
+    try:
+        hunt.configure(DEFAULT_HUNT_MINUTES if minutes is None else minutes)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    dispatch.weight_toward_dispatch(True)
+    report = config.getoption("--conformance-report")
+    return str(Path(report).with_suffix("")) + "-repro" if report else None
 
 
 def _check_replays(configs: list[str]) -> None:
@@ -137,12 +185,19 @@ def selected_adapters(config: pytest.Config) -> list[Loaded]:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    from suites import platform
+    from suites import dispatch, hunt, platform
 
     lines = [
         f"hypothesis profile: {settings._current_profile}",
         f"platform: {platform.describe()}",
     ]
+    seconds = hunt.budget_seconds()
+    if seconds is not None:
+        lines.append(
+            f"hunt: {seconds / 60:g} min of new examples per test item, dispatch tier drawn "
+            f"{dispatch.HUNT_DISPATCH_WEIGHT}x as often as the small one, failures replayed "
+            "first from .hypothesis/hunt"
+        )
     for b in _loaded(config):
         if b.adapter is None:
             lines.append(f"backend {b.name}: unavailable: {b.problem}")

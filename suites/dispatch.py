@@ -17,6 +17,11 @@ import math
 from hypothesis import strategies as st
 
 SIZE_CLASSES = ("small", "dispatch")
+# Under the hunt profile (suites/hunt.py) the dispatch tier is drawn this many times as
+# often as the small tier: the kernels' blocked paths are where fuzzing still finds bugs,
+# and the small tier's interactions are covered by every ci run.
+HUNT_DISPATCH_WEIGHT = 3
+_weighted: list[bool] = []
 
 # Multiply-accumulates per example: the float64 oracle and its error bound take a few
 # milliseconds at this size, and every framework kernel path is reachable below it.
@@ -35,6 +40,26 @@ BATCHES = (1, 2, 3, 4, 5, 7, 8, 16)
 STRIDES = (1, 2, 3, 4)
 # Longest spatial axis per rank: an audio frame, an ImageNet plane, a video clip.
 MAX_LENGTH = {1: 4096, 2: 224, 3: 32}
+
+
+def weight_toward_dispatch(on: bool) -> None:
+    """Switch the hunt's weighting of the tiers on or off (the runner does, per profile)."""
+    _weighted.clear()
+    if on:
+        _weighted.append(True)
+
+
+def tier_options(size_classes: tuple[str, ...]) -> tuple[str, ...]:
+    """The tiers to sample from, the dispatch tier repeated under the hunt. The small tier
+    stays first: Hypothesis shrinks a sampled value toward the first option."""
+    if not _weighted or "dispatch" not in size_classes:
+        return size_classes
+    others = tuple(c for c in size_classes if c != "dispatch")
+    return (*others, *("dispatch",) * HUNT_DISPATCH_WEIGHT)
+
+
+def tiers(size_classes: tuple[str, ...] = SIZE_CLASSES) -> st.SearchStrategy[str]:
+    return st.sampled_from(tier_options(size_classes))
 
 
 def within(options: tuple[int, ...], limit: int) -> list[int]:

@@ -385,6 +385,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
                 terminalreporter.write_line(f"  {entry['surface']}: {entry['issue']}")
     path = config.getoption("--conformance-report")
     if path:
+        from suites import failures  # it imports the verdict, which imports this module
+
         versions = {b.name: _versions(b) for b in loaded}
         payload = {
             "format": REPORT_FORMAT,
@@ -405,6 +407,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             "records": clause_records(_records),
             "not_applicable": skipped,
             "size_classes": size_class_counts(_records),
+            "failures": failures.collected(),
         }
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -416,6 +419,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         table += (
             "\nChecked examples per size class (suites/dispatch.py):\n\n" + "\n".join(sizes) + "\n"
         )
+        table += "\n".join([*failures.markdown(failures.collected()), ""])
         out.with_suffix(".md").write_text(table, encoding="utf-8")
 
 

@@ -152,7 +152,7 @@ def conv_setups(
 ) -> Setup:
     """A valid forward convolution the backend declares, with shapes (CONV, PAD), from the
     small tier or the dispatch tier (suites/dispatch.py)."""
-    size_class = draw(st.sampled_from(size_classes), label="size_class")
+    size_class = draw(dispatch.tiers(size_classes), label="size_class")
     wide = size_class == "dispatch"
     rank = draw(spatial_rank(support, ranks))
     mode_options = _ordered(
@@ -304,7 +304,7 @@ def transposed_setups(
 ) -> Setup:
     """A valid transposed convolution the backend declares (TCONV), from the small tier or
     the dispatch tier (suites/dispatch.py)."""
-    size_class = draw(st.sampled_from(dispatch.SIZE_CLASSES), label="size_class")
+    size_class = draw(dispatch.tiers(), label="size_class")
     wide = size_class == "dispatch"
     rank = draw(spatial_rank(support, ranks))
     form_options = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pprint
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -31,6 +32,10 @@ class Nonconformance(AssertionError):
         self.adapter = adapter
         self.example = example
         self.detail = detail
+        # The configuration called, where it is not the example's own (a composite's step),
+        # and the repro script written for it: the conformance report lists both.
+        self.runs: Setup = example.setup
+        self.repro: Path | None = None
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -75,7 +80,8 @@ def fail(
         outcomes.record_known(issue)
         return
     error = Nonconformance(clause, adapter, example, detail)
-    repro.write(error)
+    error.runs = runs or example.setup
+    error.repro = repro.write(error)
     raise error
 
 

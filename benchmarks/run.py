@@ -5,6 +5,8 @@
     python benchmarks/run.py --only mutant.bias_rolled mutant.tf32
     python benchmarks/run.py --speed                 throughput, oracle timings, peak memory
     python benchmarks/run.py --wall                  whole-run wall time with -n 1 and -n 2
+    python benchmarks/run.py --rediscover            registry off: which registered bugs the
+                                                     suites find again (benchmarks/rediscover.py)
 
 Each mutant (benchmarks/mutants) runs in a child pytest, as an external
 adapter would (`--backend NAME --adapter MODULE:CLASS -x`), with the
@@ -40,6 +42,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 RESULTS = ROOT / "benchmarks" / "results"
+
+from benchmarks import rediscover  # noqa: E402  (after the path fix above)
 
 # A diverse subset for CI, one per theme, each run against the suite module of
 # its theme only (the whole suite reaches transposed and shuffle tests last):
@@ -694,7 +698,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help=f"only the {len(QUICK)} mutants of the CI subset"
     )
-    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these mutants")
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", help="only these mutants (--rediscover: entries)"
+    )
     parser.add_argument(
         "--json", metavar="PATH", help="write the JSON here instead of benchmarks/results/"
     )
@@ -732,6 +738,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--workers", type=int, nargs="+", default=[1, 2], help="--wall worker counts"
     )
+    rediscover.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -825,7 +832,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parse(argv)
     if options.markdown:
         print(markdown(options.profile), end="")
+        found = _load("rediscover.json")
+        if found is not None:
+            print("\n" + rediscover.markdown(found), end="")
         return 0
+    if options.rediscover:
+        return rediscover.main(options, RESULTS, machine())
     if options.speed or options.wall:
         status = 0
         if options.speed:

@@ -73,7 +73,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if _config is None or hasattr(_config, "workerinput") or report.when != "call":
         return
     for name, value in report.user_properties:
-        if name == PROPERTY:
+        if name == PROPERTY and isinstance(value, list):
             _records.extend({"test": report.nodeid, **record} for record in value)
 
 

@@ -1,0 +1,444 @@
+"""Rediscovery: would the suites find each registered bug if it were not registered yet?
+
+    python benchmarks/run.py --rediscover                        every target: ci, then hunt
+    python benchmarks/run.py --rediscover --only ID [ID ...]     these entries only
+    python benchmarks/run.py --rediscover --hunt-minutes 0.1     the hunt's minutes per test
+    python benchmarks/run.py --rediscover --no-hunt              ci only
+
+Targets: every registry entry (adapters/known_issues/) of a kind in KINDS whose surface runs
+here and whose `requires` holds on this machine (a collect-only probe asks the surfaces).
+Each target is looked for on one surface, the first of SURFACE_ORDER that it names, in the
+suite modules whose tests cite one of its clauses; targets that share a surface share the
+sessions. A session is a child pytest with `-p benchmarks.registry_off`: the registry off,
+each failing example recorded with the entries that match it, and the test going on drawing
+(see that plugin). First the ci profile; then, for each target that ci did not find, the
+hunt profile on that target's modules, stopping once the target matched. A crash of an
+in-process surface ends the child: the crash is recorded from the configuration that the
+plugin wrote before the call, and the session goes on without the test that crashed.
+
+Seconds count from the start of the target's stage (interpreter start and collection
+included), examples are test-body calls since then over every module of the session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = ROOT / "suites"
+
+# The registry kinds looked for: wrong values, wrong shapes and crashes. Hangs cost the
+# error suite's 60-second limit per hit, and validation gaps, deviations and rejections of
+# valid configurations are not defects of the arithmetic.
+KINDS = ("crash", "wrong-values", "wrong-shape")
+# Replays of the registry's own pinned examples would find every entry trivially.
+EXCLUDED = ("test_known_issues.py", "test_replay.py")
+# Which of an entry's surfaces to look on: the plain functional APIs first, the surfaces
+# that run in a child process of their own (slower per call) last.
+SURFACE_ORDER = (
+    "torch",
+    "tf.nn",
+    "keras",
+    "jax",
+    "onnxruntime",
+    "onnx-reference",
+    "tf.nn.convolution",
+    "tf.nn.atrous",
+    "tf.nn.nchw",
+    "torch.module",
+    "torch.noncontig",
+    "torch.mkldnn_off",
+    "jax.jit",
+    "jax.lhs_dilation",
+    "onnxruntime.noopt",
+    "tf.function",
+    "tf.nn.onednn_off",
+    "torch.channels_last",
+    "torch.compile",
+)
+# Seconds a session may run past its deadline before it is killed.
+GRACE = 300.0
+# A crashed child is started again without the crashed test at most this often per session.
+MAX_RESTARTS = 12
+CLAUSES = re.compile(r"mark\.clauses\(([^)]*)\)", re.DOTALL)
+QUOTED = re.compile(r"[\"']([A-Z]+\.\d+)[\"']")
+
+
+def clause_modules() -> dict[str, set[str]]:
+    """Clause -> the suite modules whose tests cite it (their `clauses` markers)."""
+    cited: dict[str, set[str]] = {}
+    for path in sorted(SUITES.glob("test_*.py")):
+        if path.name in EXCLUDED:
+            continue
+        for group in CLAUSES.findall(path.read_text(encoding="utf-8")):
+            for clause in QUOTED.findall(group):
+                cited.setdefault(clause, set()).add(path.name)
+    return cited
+
+
+def modules_for(issue: Any, cited: dict[str, set[str]]) -> list[str]:
+    return sorted({m for clause in issue.clauses for m in cited.get(clause, ())})
+
+
+def surface_for(issue: Any) -> str | None:
+    """The first of SURFACE_ORDER the entry names, else the first it names."""
+    named = [s for s in issue.surfaces if s != "*"]
+    return next((s for s in SURFACE_ORDER if s in named), named[0] if named else None)
+
+
+def hunt_order(issue: Any, cited: dict[str, set[str]]) -> list[str]:
+    """The entry's modules, those citing most of its clauses first: the hunt may run out of
+    time before the last ones."""
+    modules = modules_for(issue, cited)
+    share = {m: sum(m in cited.get(c, ()) for c in issue.clauses) for m in modules}
+    return sorted(modules, key=lambda m: (-share[m], m))
+
+
+def targets(only: Sequence[str] | None) -> list[Any]:
+    from suites.known_issues import registry
+
+    entries = [i for i in registry() if i.kind in KINDS]
+    if only:
+        unknown = sorted(set(only) - {i.id for i in registry()})
+        if unknown:
+            raise SystemExit(f"unknown registry entries: {unknown}")
+        entries = [i for i in entries if i.id in only]
+    return entries
+
+
+# --- child sessions ---------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """One surface's run of some modules under one profile, restarts after crashes included."""
+
+    surface: str
+    profile: str
+    modules: list[str]
+    entries: list[str]
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    crashes: list[dict[str, Any]] = field(default_factory=list)
+    children: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    examples: int = 0
+    tests: int = 0  # test items run to their end, over every child
+    timed_out: bool = False
+
+
+def run_session(
+    surface: str,
+    profile: str,
+    modules: list[str],
+    entries: list[str],
+    timeout: float,
+    extra: Sequence[str] = (),
+    stop: bool = False,
+    pythonpath: Sequence[str] = (),
+) -> Session:
+    session = Session(surface, profile, modules, entries)
+    epoch = time.time()
+    deadline = epoch + timeout
+    deselected: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="convspec-rediscover-") as tmp:
+        work = Path(tmp)
+        log, last, summary = work / "failures.jsonl", work / "last.json", work / "session.json"
+        for _ in range(MAX_RESTARTS + 1):
+            last.unlink(missing_ok=True)
+            summary.unlink(missing_ok=True)
+            command = [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "benchmarks.registry_off",
+                "-m",
+                "not selftest",
+                "--backend",
+                surface,
+                "--hypothesis-profile",
+                profile,
+                "--rediscover-json",
+                str(summary),
+                "--rediscover-log",
+                str(log),
+                "--rediscover-last",
+                str(last),
+                "--rediscover-entries",
+                ",".join(entries),
+                "--rediscover-epoch",
+                repr(epoch),
+                "--rediscover-examples",
+                str(session.examples),
+                "--rediscover-deadline",
+                repr(deadline),
+                *(["--rediscover-stop"] if stop else []),
+                *extra,
+                *(str(SUITES / m) for m in modules),
+                *(f"--deselect={t}" for t in deselected),
+            ]
+            # No test starts after the deadline; past it, the child is killed after a grace
+            # period for the test in flight (a hunt's item and its last batch).
+            left = deadline - time.time() + GRACE
+            try:
+                # The child runs in a scratch directory: the hunt's database stays out of
+                # the checkout's .hypothesis.
+                done = subprocess.run(
+                    command,
+                    cwd=work,
+                    env=_env(pythonpath),
+                    capture_output=True,
+                    text=True,
+                    timeout=max(left, 1.0),
+                    check=False,
+                )
+                rc, tail = done.returncode, (done.stdout + done.stderr)[-2000:]
+            except subprocess.TimeoutExpired:
+                rc, tail, session.timed_out = None, "timed out", True
+            child: dict[str, Any] = {"rc": rc, "tail": tail}
+            session.children.append(child)
+            if summary.exists():
+                data = json.loads(summary.read_text(encoding="utf-8"))
+                session.examples = data["examples"]
+                session.tests += len(data["tests"])
+                child["settings"] = data["settings"]
+                child["applicable"] = data["applicable"]
+                break
+            if session.timed_out or not last.exists() or time.time() > deadline:
+                break  # ended without a summary and without a call in flight: nothing to resume
+            crash = json.loads(last.read_text(encoding="utf-8"))
+            crash["rc"] = rc
+            session.crashes.append(crash)
+            session.examples = crash["examples"]
+            deselected.append(crash["test"])
+        if log.exists():
+            session.failures = [
+                json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()
+            ]
+    session.seconds = time.time() - epoch
+    return session
+
+
+def _env(pythonpath: Sequence[str]) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *pythonpath])}
+
+
+def probe(surfaces: list[str], entries: list[str], timeout: float) -> dict[str, dict[str, bool]]:
+    """entry -> surface -> whether its `requires` holds there, for the surfaces that load."""
+    session = run_session(
+        ",".join(surfaces),
+        "ci",
+        ["test_conv.py"],
+        entries,
+        timeout,
+        extra=["--collect-only"],
+    )
+    found = session.children[-1].get("applicable") if session.children else None
+    if found is None:
+        raise SystemExit(f"the applicability probe failed:\n{session.children[-1]['tail']}")
+    return found
+
+
+# --- the benchmark ----------------------------------------------------------------------
+
+
+def first_match(issue_id: str, session: Session) -> dict[str, Any] | None:
+    """The earliest failure or crash in `session` that `issue_id`'s predicate matches."""
+    events = [
+        *(dict(f, how="failure") for f in session.failures),
+        *(dict(c, how="crash", clause="ERR.3") for c in session.crashes),
+    ]
+    hits = [e for e in events if issue_id in e["matches"]]
+    return min(hits, key=lambda e: e["seconds"]) if hits else None
+
+
+def rediscover(options: argparse.Namespace) -> dict[str, Any]:
+    cited = clause_modules()
+    wanted = targets(options.only)
+    by_id = {i.id: i for i in wanted}
+    rows: dict[str, dict[str, Any]] = {}
+    planned: dict[str, list[Any]] = {}
+    for issue in wanted:
+        surface = surface_for(issue)
+        row = rows.setdefault(issue.id, {"entry": issue.id, "kind": issue.kind})
+        row["framework"], row["surface"] = issue.framework, surface
+        row["modules"] = modules_for(issue, cited)
+        if surface is None:
+            row["status"] = "no surface in SURFACE_ORDER"
+        elif not row["modules"]:
+            row["status"] = "no suite module cites its clauses"
+        else:
+            planned.setdefault(surface, []).append(issue)
+    print(f"probing {len(planned)} surfaces for {len(wanted)} targets ...", flush=True)
+    holds = probe(sorted(planned), [i.id for i in wanted], options.timeout)
+    sessions: list[dict[str, Any]] = []
+    for surface, issues in planned.items():
+        runnable = []
+        for issue in issues:
+            verdict = holds.get(issue.id, {}).get(surface)
+            rows[issue.id]["requires"] = issue.requires or "(none)"
+            if verdict is None:
+                rows[issue.id]["status"] = "surface unavailable here"
+            elif not verdict:
+                rows[issue.id]["status"] = "requires does not hold here"
+            else:
+                runnable.append(issue)
+        if not runnable:
+            continue
+        modules = sorted({m for i in runnable for m in modules_for(i, cited)})
+        ids = [i.id for i in runnable]
+        print(f"ci on {surface}: {len(ids)} targets, modules {' '.join(modules)}", flush=True)
+        ci = run_session(surface, "ci", modules, ids, options.timeout)
+        sessions.append(_summary(ci))
+        for issue in runnable:
+            hit = first_match(issue.id, ci)
+            rows[issue.id]["ci"] = _hit(hit)
+            rows[issue.id]["status"] = "found by ci" if hit else "not found by ci"
+            print(f"  {issue.id}: {rows[issue.id]['status']}", flush=True)
+    if options.hunt_minutes:
+        for row in rows.values():
+            if row.get("status") != "not found by ci":
+                continue
+            modules = hunt_order(by_id[row["entry"]], cited)
+            print(
+                f"hunt on {row['surface']} for {row['entry']}: {options.hunt_minutes} min per "
+                f"test, modules {' '.join(modules)}",
+                flush=True,
+            )
+            hunt = run_session(
+                row["surface"],
+                "hunt",
+                modules,
+                [row["entry"]],
+                options.hunt_timeout,
+                extra=["--hunt-minutes", str(options.hunt_minutes)],
+                stop=True,
+            )
+            sessions.append(_summary(hunt))
+            hit = first_match(row["entry"], hunt)
+            row["hunt"] = _hit(hit)
+            row["hunt_session_seconds"] = hunt.seconds
+            row["hunt_tests"] = hunt.tests
+            row["hunt_timed_out"] = hunt.timed_out
+            row["status"] = "found by hunt" if hit else "not found"
+            print(f"  {row['entry']}: {row['status']}", flush=True)
+    return {
+        "kind": "rediscover",
+        "kinds": list(KINDS),
+        "hunt_minutes": options.hunt_minutes,
+        "hunt_timeout": options.hunt_timeout,
+        "timeout": options.timeout,
+        "rows": list(rows.values()),
+        "sessions": sessions,
+    }
+
+
+def _hit(hit: dict[str, Any] | None) -> dict[str, Any] | None:
+    if hit is None:
+        return None
+    keep = ("how", "seconds", "examples", "examples_in_test", "test", "clause", "descriptor")
+    return {k: hit.get(k) for k in keep}
+
+
+def _summary(session: Session) -> dict[str, Any]:
+    """What a session did, for the JSON: every failure's entries, not each failure."""
+    matched: dict[str, int] = {}
+    unmatched = []
+    for f in session.failures:
+        for issue_id in f["matches"]:
+            matched[issue_id] = matched.get(issue_id, 0) + 1
+        if not f["matches"]:
+            unmatched.append({k: f[k] for k in ("test", "clause", "descriptor")})
+    return {
+        "surface": session.surface,
+        "profile": session.profile,
+        "modules": session.modules,
+        "entries": session.entries,
+        "seconds": session.seconds,
+        "examples": session.examples,
+        "tests": session.tests,
+        "timed_out": session.timed_out,
+        "failures": len(session.failures),
+        "failures_per_entry": dict(sorted(matched.items())),
+        "failures_matching_no_entry": unmatched,
+        "crashes": session.crashes,
+        "children": [
+            {"rc": c["rc"], "settings": c.get("settings"), "tail": c["tail"][-600:]}
+            for c in session.children
+        ],
+    }
+
+
+def markdown(payload: dict[str, Any]) -> str:
+    """RESULTS.md's rediscovery table."""
+    lines = [
+        "| entry | kind | surface | ci: s / examples / test | hunt: s / examples / test | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in payload["rows"]:
+        lines.append(
+            f"| `{row['entry']}` | {row['kind']} | {row.get('surface') or '-'} | "
+            f"{_cell(row.get('ci'))} | {_cell(row.get('hunt'))} | {row.get('status', '-')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _cell(hit: dict[str, Any] | None) -> str:
+    if not hit:
+        return "-"
+    test = (hit.get("test") or "-").split("::", 1)[-1].split("[", 1)[0]
+    how = " (crash)" if hit.get("how") == "crash" else ""
+    return f"{hit['seconds']:.1f} / {hit['examples']} / {test}{how}"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rediscover",
+        action="store_true",
+        help="the rediscovery benchmark (benchmarks/rediscover.py): registry off, ci then hunt",
+    )
+    parser.add_argument(
+        "--hunt-minutes",
+        type=float,
+        default=0.25,
+        help="--rediscover: the hunt's minutes per test item; 0: ci only (default 0.25)",
+    )
+    parser.add_argument("--no-hunt", action="store_true", help="--rediscover: ci only")
+    parser.add_argument(
+        "--hunt-timeout",
+        type=float,
+        default=420,
+        help="--rediscover: seconds after which a target's hunt starts no further test "
+        "(default 420)",
+    )
+
+
+def main(options: argparse.Namespace, results: Path, machine: dict[str, Any]) -> int:
+    if options.no_hunt:
+        options.hunt_minutes = 0
+    started = time.perf_counter()
+    payload = rediscover(options)
+    payload["wall_seconds"] = time.perf_counter() - started
+    payload["machine"] = machine
+    payload["command"] = " ".join(["python", "benchmarks/run.py", *sys.argv[1:]])
+    print()
+    print(markdown(payload), end="")
+    path = Path(options.json) if options.json else results / "rediscover.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1, default=str) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+    return 0

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -266,27 +266,44 @@ def first_match(issue_id: str, session: Session) -> dict[str, Any] | None:
     return min(hits, key=lambda e: e["seconds"]) if hits else None
 
 
-def rediscover(options: argparse.Namespace) -> dict[str, Any]:
+def rediscover(
+    options: argparse.Namespace, save: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    """The table's rows and every session's summary; `save` gets the payload so far after
+    each session, so an interrupted run keeps what it measured."""
+    from adapters.registry import builtin_factories
+
+    known = builtin_factories()
     cited = clause_modules()
     wanted = targets(options.only)
     by_id = {i.id: i for i in wanted}
     rows: dict[str, dict[str, Any]] = {}
     planned: dict[str, list[Any]] = {}
+    sessions: list[dict[str, Any]] = []
+    payload = {
+        "kind": "rediscover",
+        "kinds": list(KINDS),
+        "timeout": options.timeout,
+        "hunt_minutes": options.hunt_minutes,
+        "hunt_timeout": options.hunt_timeout,
+        "rows": list(rows.values()),
+        "sessions": sessions,
+    }
     for issue in wanted:
         surface = surface_for(issue)
         row = rows.setdefault(issue.id, {"entry": issue.id, "kind": issue.kind})
         row["framework"], row["surface"] = issue.framework, surface
         row["modules"] = modules_for(issue, cited)
-        if surface is None:
-            row["status"] = "no surface in SURFACE_ORDER"
+        if surface is None or surface not in known:
+            row["status"] = f"surface {surface} not registered (adapters/registry.py)"
         elif not row["modules"]:
             row["status"] = "no suite module cites its clauses"
         else:
             planned.setdefault(surface, []).append(issue)
     print(f"probing {len(planned)} surfaces for {len(wanted)} targets ...", flush=True)
     holds = probe(sorted(planned), [i.id for i in wanted], options.timeout)
-    sessions: list[dict[str, Any]] = []
-    for surface, issues in planned.items():
+    order = {s: i for i, s in enumerate(SURFACE_ORDER)}
+    for surface, issues in sorted(planned.items(), key=lambda p: order.get(p[0], len(order))):
         runnable = []
         for issue in issues:
             verdict = holds.get(issue.id, {}).get(surface)
@@ -307,8 +324,10 @@ def rediscover(options: argparse.Namespace) -> dict[str, Any]:
         for issue in runnable:
             hit = first_match(issue.id, ci)
             rows[issue.id]["ci"] = _hit(hit)
+            rows[issue.id]["ci_session_tests"] = ci.tests
             rows[issue.id]["status"] = "found by ci" if hit else "not found by ci"
             print(f"  {issue.id}: {rows[issue.id]['status']}", flush=True)
+        save({**payload, "rows": list(rows.values())})
     if options.hunt_minutes:
         for row in rows.values():
             if row.get("status") != "not found by ci":
@@ -336,15 +355,8 @@ def rediscover(options: argparse.Namespace) -> dict[str, Any]:
             row["hunt_timed_out"] = hunt.timed_out
             row["status"] = "found by hunt" if hit else "not found"
             print(f"  {row['entry']}: {row['status']}", flush=True)
-    return {
-        "kind": "rediscover",
-        "kinds": list(KINDS),
-        "hunt_minutes": options.hunt_minutes,
-        "hunt_timeout": options.hunt_timeout,
-        "timeout": options.timeout,
-        "rows": list(rows.values()),
-        "sessions": sessions,
-    }
+            save({**payload, "rows": list(rows.values())})
+    return {**payload, "rows": list(rows.values())}
 
 
 def _hit(hit: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -431,14 +443,20 @@ def main(options: argparse.Namespace, results: Path, machine: dict[str, Any]) ->
     if options.no_hunt:
         options.hunt_minutes = 0
     started = time.perf_counter()
-    payload = rediscover(options)
-    payload["wall_seconds"] = time.perf_counter() - started
-    payload["machine"] = machine
-    payload["command"] = " ".join(["python", "benchmarks/run.py", *sys.argv[1:]])
-    print()
-    print(markdown(payload), end="")
     path = Path(options.json) if options.json else results / "rediscover.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=1, default=str) + "\n", encoding="utf-8")
+    command = " ".join(["python", "benchmarks/run.py", *sys.argv[1:]])
+
+    def save(payload: dict[str, Any]) -> None:
+        payload["wall_seconds"] = time.perf_counter() - started
+        payload["machine"] = machine
+        payload["command"] = command
+        path.write_text(json.dumps(payload, indent=1, default=str) + "\n", encoding="utf-8")
+
+    payload = rediscover(options, save)
+    payload["complete"] = True
+    save(payload)
+    print()
+    print(markdown(payload), end="")
     print(f"wrote {path}")
     return 0

@@ -115,6 +115,10 @@ class Capabilities:
     device: str = "cpu"
     # Operations whose vector-Jacobian product `Adapter.vjp` provides.
     gradients: frozenset[str] = field(default_factory=frozenset)
+    # False for a surface that computes shapes and dtypes but no values (tensors on torch's
+    # meta device): the suites check its shapes, dtypes and rejections, and no values. Its
+    # arrays hold NaN, so that a value check it reached by mistake fails.
+    values: bool = True
 
 
 class Adapter:

@@ -62,8 +62,10 @@ def test_surface_names() -> None:
         "torch.channels_last",
         "torch.noncontig",
         "torch.mkldnn_off",
+        "torch.meta",
         "torch.cuda",
         "torch.compile",
+        "torch.compile.dynamic",
     ]
 
 
@@ -285,6 +287,35 @@ def test_repro_source_calls_what_the_surface_calls(name: str) -> None:
         typed = {k: None if v is None else v.astype(dtype) for k, v in arrays.items()}
         expected = getattr(adapter, op)(**typed, p=p).astype(np.float64)
         assert np.array_equal(got, expected), (name, op)
+
+
+def test_meta_returns_nan_of_the_computed_shape_and_dtype_and_so_does_its_repro() -> None:
+    meta, eager = torch_backend.TorchMetaAdapter(), torch_backend.TorchAdapter()
+    assert meta.capabilities.values is False and eager.capabilities.values is True
+    for op, dtype, p, arrays in _repro_cases():
+        typed = {k: None if v is None else v.astype(numpy_dtype(dtype)) for k, v in arrays.items()}
+        want = getattr(eager, op)(**typed, p=p)
+        got = getattr(meta, op)(**typed, p=p)
+        assert (got.shape, got.dtype) == (want.shape, want.dtype), op
+        assert np.isnan(got.astype(np.float64)).all(), f"{op}: meta values must be NaN"
+        source = meta.repro_source(op, p, dtype)  # type: ignore[arg-type]
+        assert source is not None
+        namespace: dict[str, object] = {}
+        exec(compile(source, f"<repro torch.meta {op}>", "exec"), namespace)
+        assert namespace["call"](**arrays).shape == want.shape, op  # type: ignore[operator]
+
+
+def test_meta_gradients_have_the_operands_shapes_and_dtypes() -> None:
+    dt = numpy_dtype("bfloat16")
+    x, w = np.ones((1, 2, 4), dt), np.ones((3, 2, 2), dt)
+    p = Conv(stride=(2,), dilation=(1,), padding=((1, 1),))
+    adapter = torch_backend.TorchMetaAdapter()
+    y = adapter.conv(x, w, None, p)
+    grads = adapter.vjp("conv", {"x": x, "w": w, "b": None}, p, np.ones(y.shape, dt))
+    assert {k: (g.shape, g.dtype) for k, g in grads.items()} == {
+        "x": (x.shape, dt),
+        "w": (w.shape, dt),
+    }
 
 
 def test_repro_source_is_none_for_what_cannot_be_expressed() -> None:

@@ -10,10 +10,14 @@ Each surface is its own name, so a report says which entry point disagrees:
                       run in a child process (see TorchChannelsLastProxy)
   torch.noncontig     the functional calls with non-contiguous (strided) operands
   torch.mkldnn_off    the functional calls inside torch.backends.mkldnn.flags(enabled=False)
+  torch.meta          the functional calls on meta tensors: torch's shape functions and argument
+                      checks, no values (see TorchMetaAdapter)
   torch.cuda          the functional calls on the first CUDA device, where one exists
   torch.compile       the functional calls (and their gradients) compiled by torch.compile with
                       the inductor backend on the CPU, run in a child process; opt-in (see
                       TorchCompileAdapter)
+  torch.compile.dynamic
+                      the same with torch.compile(dynamic=True): sizes as symbols; opt-in
 
 Which algorithms run (how `exact` was decided, spec clause NUM.5). The backend a CPU
 convolution takes was read with torch._C._select_conv_backend over thousands of
@@ -256,6 +260,10 @@ class TorchAdapter(Adapter):
         """The execution mode around the call (and around its backward)."""
         return contextlib.nullcontext()
 
+    def _result(self, t: torch.Tensor) -> np.ndarray:
+        """A result or gradient tensor as the NumPy array the adapter returns."""
+        return _array(t)
+
     # --- the calls, on tensors ---------------------------------------------------------------
     def _conv(self, x: Any, w: Any, b: Any, p: Conv) -> torch.Tensor:
         if p.padding_mode != "zeros":
@@ -316,7 +324,7 @@ class TorchAdapter(Adapter):
         tensors = {k: _optional_tensor(a, self.device) for k, a in arrays.items()}
         torch = _import_torch()
         with self._mode(), torch.no_grad():
-            return _array(self._forward(op, tensors, p))
+            return self._result(self._forward(op, tensors, p))
 
     def _check_declared(self, op: str) -> None:
         if self.support(op) is None:
@@ -366,7 +374,7 @@ class TorchAdapter(Adapter):
             grads = torch.autograd.grad(
                 y, list(leaves.values()), grad_outputs=_tensor(cotangent, self.device)
             )
-        return {k: _array(g) for k, g in zip(leaves, grads, strict=True)}
+        return {k: self._result(g) for k, g in zip(leaves, grads, strict=True)}
 
     def limitation(self, op: str, p: Params, shapes: Mapping[str, Any], dtype: str) -> str | None:
         if op == DEFORM_CONV and isinstance(p, DeformConv):
@@ -378,6 +386,7 @@ class TorchAdapter(Adapter):
     # the scripts must take the code path that this surface takes.
     _REPRO_LAYOUT = "def _layout(t):\n    return t\n"
     _REPRO_MODE = "torch.no_grad()"
+    _REPRO_RESULT = "y.to(torch.float64).cpu().numpy()"
 
     def repro_source(self, op: str, p: Params, dtype: str) -> str | None:
         if self.support(op) is None:
@@ -394,6 +403,7 @@ class TorchAdapter(Adapter):
             layout=self._REPRO_LAYOUT,
             mode=self._REPRO_MODE,
             body=body,
+            result=self._REPRO_RESULT,
         )
 
     def _repro_call(self, op: str, p: Params) -> str:
@@ -451,7 +461,7 @@ def call(x=None, w=None, b=None, offset=None, mask=None):
     x, w, offset, mask = (None if t is None else _layout(t) for t in (x, w, offset, mask))
     with {mode}:
 {body}
-    return y.to(torch.float64).cpu().numpy()
+    return {result}
 """
 
 
@@ -788,6 +798,36 @@ class TorchCudaAdapter(TorchAdapter):
         )
 
 
+class TorchMetaAdapter(TorchAdapter):
+    """The functional calls on tensors of the meta device: shapes, dtypes and errors only.
+
+    A meta tensor has a shape and a dtype and no storage; an operation on it runs the
+    operator's meta function (torch/_meta_registrations.py, torchvision's for
+    deform_conv2d), the shape and argument checks that FakeTensor, and with it the tracing of
+    torch.compile and torch.export, also run. So this surface checks every size clause and
+    every rejection of the whole suite without computing a value, and its results are NaN
+    arrays of the returned shape and dtype (Capabilities.values).
+    """
+
+    name = "torch.meta"
+    capabilities = replace(TorchAdapter.capabilities, device="meta", values=False)
+
+    def _result(self, t: torch.Tensor) -> np.ndarray:
+        if t.device.type != "meta":
+            return _array(t)
+        return np.full(tuple(t.shape), np.nan, dtype=_numpy_dtype(t.dtype))
+
+    _REPRO_RESULT = "np.full(tuple(y.shape), np.nan)  # a meta tensor: its shape, no values"
+
+
+def _numpy_dtype(dtype: Any) -> np.dtype:
+    """The NumPy dtype of a floating torch dtype (bfloat16 -> ml_dtypes.bfloat16)."""
+    torch = _import_torch()
+    if dtype == torch.bfloat16:
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(str(dtype).removeprefix("torch."))
+
+
 # --- torch.compile ------------------------------------------------------------------------------
 
 
@@ -975,7 +1015,28 @@ class TorchCompileProxy(ProxyAdapter):
         if shutil.which(cxx) is None:
             raise ImportError(f"torch.compile (inductor) needs a C++ compiler: {cxx} not found")
         # wait=False: the child imports torch while this process goes on.
-        super().__init__("adapters.torch_backend:TorchCompileAdapter", wait=False)
+        super().__init__(self._CHILD, wait=False)
+
+    _CHILD = "adapters.torch_backend:TorchCompileAdapter"
+
+
+class TorchCompileDynamicAdapter(TorchCompileAdapter):
+    """torch.compile with dynamic=True: one graph per operation and parameter set, with
+    symbolic sizes, where TorchDynamo's guards allow (sizes 0 and 1 are still specialised).
+
+    The generated kernels then take sizes as arguments instead of constants, so another
+    code path of inductor's (and other guards of TorchDynamo's) is what this surface tests.
+    """
+
+    name = "torch.compile.dynamic"
+    dynamic = True
+
+
+class TorchCompileDynamicProxy(TorchCompileProxy):
+    """torch.compile.dynamic, run in a child process (see TorchCompileProxy)."""
+
+    name = "torch.compile.dynamic"
+    _CHILD = "adapters.torch_backend:TorchCompileDynamicAdapter"
 
 
 SURFACES: dict[str, Callable[[], Adapter]] = {
@@ -984,6 +1045,8 @@ SURFACES: dict[str, Callable[[], Adapter]] = {
     "torch.channels_last": TorchChannelsLastProxy,
     "torch.noncontig": TorchNonContiguousAdapter,
     "torch.mkldnn_off": TorchMkldnnOffAdapter,
+    "torch.meta": TorchMetaAdapter,
     "torch.cuda": TorchCudaAdapter,
     "torch.compile": TorchCompileProxy,
+    "torch.compile.dynamic": TorchCompileDynamicProxy,
 }

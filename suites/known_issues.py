@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from adapters.base import Adapter
+from reference.checks import SpecError
 from reference.params import Conv, ConvTranspose
 from reference.sizes import conv_output_lengths, conv_transpose_output_lengths, resolve_padding
-from suites import platform
+from suites import invalid, platform
 from suites.strategies import Setup
 
 KNOWN_DIR = Path(__file__).resolve().parent.parent / "adapters" / "known_issues"
@@ -142,7 +143,8 @@ def namespace(setup: Setup) -> dict[str, Any]:
     """Names a `when` predicate may use: op, dtype, exact, operand shapes, every parameter,
     `pads` (a forward padding form resolved to (begin, end) pairs, PAD.4-PAD.7) and `out`
     (the output shape of CONV.3 or TCONV.3/TCONV.4, even where a size is < 1); each of
-    the last two is None where the configuration has none (a missing weight, stride 0)."""
+    the last two is None where the configuration has none (a missing weight, stride 0).
+    `rejected_by` (see that function) is added where a predicate uses it."""
     names: dict[str, Any] = {"op": setup.op, "dtype": setup.dtype, "exact": setup.exact}
     names.update(setup.shapes)
     names.update({f.name: getattr(setup.params, f.name) for f in fields(setup.params)})
@@ -151,6 +153,19 @@ def namespace(setup: Setup) -> dict[str, Any]:
     if names["out"] is None:
         names["out"] = _sized(setup, _raw(conv_transpose_output_lengths, 1), ConvTranspose)
     return names
+
+
+def rejected_by(setup: Setup) -> str | None:
+    """The clause under which the reference rejects `setup`, or None where it is valid: the
+    name `rejected_by` of a `when` predicate (built only where one uses it), for a backend that
+    accepts invalid configurations of several kinds."""
+    try:
+        invalid.reference_check(setup)
+    except SpecError as exc:
+        return exc.clause
+    except KeyError:  # a composite block: the reference validates its steps, not the block
+        return None
+    return None
 
 
 def _raw(lengths: Callable[..., tuple[int, ...]], c_out_axis: int) -> Callable[..., Any]:
@@ -182,6 +197,8 @@ def triggers(
     namespace, if already built). `when` may use the platform's names too, e.g.
     `dtype in tf_onednn_dtypes`, where the kernel that has the bug depends on both."""
     names = {**_platform_names(adapter), **namespace(setup)} if names is None else names
+    if "rejected_by" in issue.when and "rejected_by" not in names:
+        names["rejected_by"] = rejected_by(setup)
     # The names go in the globals so that a generator expression's body can use them too.
     try:
         return bool(eval(issue.when, {**names, "__builtins__": _SAFE_BUILTINS}))

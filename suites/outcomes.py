@@ -105,6 +105,14 @@ def record_example(ratio: float, size_class: str) -> None:
     stats.size_classes[size_class] = stats.size_classes.get(size_class, 0) + 1
 
 
+def record_shape_only(size_class: str) -> None:
+    """An example whose shape and dtype were checked on a surface without values
+    (Capabilities.values): counted, with no error/bound ratio."""
+    stats = current_stats()
+    stats.examples += 1
+    stats.size_classes[size_class] = stats.size_classes.get(size_class, 0) + 1
+
+
 def record_limited(reason: str) -> None:
     stats = current_stats()
     stats.limited[reason] = stats.limited.get(reason, 0) + 1
@@ -352,6 +360,8 @@ def _versions(b: Any) -> dict[str, Any]:
         "version": version,
         "device": b.adapter.device,
         "platform": {k: platform.plain(v) for k, v in b.adapter.platform().items()},
+        # False: shapes, dtypes and errors checked, no values (Capabilities.values).
+        "values": b.adapter.capabilities.values,
     }
 
 
@@ -359,7 +369,8 @@ def _describe(version: dict[str, Any]) -> str:
     if "unavailable" in version:
         return f"unavailable ({version['unavailable']})"
     facts = "".join(f", {k}={v}" for k, v in version.get("platform", {}).items())
-    return f"{version['framework']} {version['version']} on {version['device']}{facts}"
+    scope = "" if version.get("values", True) else "; shapes, dtypes and errors only, no values"
+    return f"{version['framework']} {version['version']} on {version['device']}{facts}{scope}"
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -243,6 +243,10 @@ def compare(
     relation: str,
 ) -> None:
     """REL.1: |lhs - rhs| <= bound elementwise (bound 0 in exact mode)."""
+    if not backend.capabilities.values:
+        # The calls' shapes were checked where they returned (`run`).
+        outcomes.record_shape_only(example.setup.size_class)
+        return
     bound = np.broadcast_to(np.asarray(bound, dtype=F64), lhs.shape)
     with np.errstate(invalid="ignore"):
         error = np.abs(lhs - rhs)

@@ -123,9 +123,9 @@ def _encode(message: object) -> bytes:
 
 
 def _wait(fd: int, for_write: bool, deadline: float | None) -> None:
-    remaining = None if deadline is None else deadline - time.monotonic()
-    if remaining is not None and remaining <= 0:
-        raise _ChildTimedOut
+    # Past the deadline, what is already in the pipe still counts (a zero-timeout poll): a
+    # child started early (wait=False) may have replied in time to a parent that reads later.
+    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
     reads, writes = ([], [fd]) if for_write else ([fd], [])
     readable, writable, _ = select.select(reads, writes, [], remaining)
     if not (readable or writable):

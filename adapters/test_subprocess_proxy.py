@@ -8,6 +8,7 @@ child abort, exit, hang or raise on purpose.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sys
 import time
@@ -223,6 +224,26 @@ def test_without_wait_the_surface_is_reported_on_first_use() -> None:
     with pytest.raises(ImportError, match="not installed"):
         lazy.version()
     lazy.close()
+
+
+class LazyProxyShortStart(LazyProxy):
+    def __init__(self) -> None:
+        ProxyAdapter.__init__(self, TARGET, wait=False, start_timeout=1.0)
+
+
+def test_a_start_reply_that_came_in_time_counts_when_it_is_read_late() -> None:
+    adapter = LazyProxyShortStart()
+    try:
+        child = adapter._slot[0]
+        assert child is not None
+        # The child has replied once its stdout is readable; the parent reads it only after
+        # the start deadline, as a surface made at collection and first used later is.
+        readable, _, _ = select.select([child.proc.stdout], [], [], 120)
+        assert readable, "the child did not report its surface within 120 s"
+        time.sleep(1.5)
+        np.testing.assert_array_equal(adapter.conv(X, W, None, params(RETURN_DOUBLE)), X * 2)
+    finally:
+        adapter.close()
 
 
 def test_registry_surface_name_and_name_override() -> None:

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from adapters.registry import BackendSelectionError, Loaded, select
@@ -21,7 +21,7 @@ from spec.clauses import registry
 
 pytest_plugins = ["suites.outcomes", "suites.failures", "suites.hunt"]
 
-# Profiles set the example counts; tests never do (see README, "Profiles").
+# Profiles set the example counts; tests never do (see README, "Options").
 # No explain phase: its extra runs cost time and its notes add nothing to convspec's messages.
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
 _COMMON = {
@@ -39,15 +39,6 @@ settings.register_profile(
     **_COMMON,
 )
 settings.register_profile("thorough", max_examples=200, print_blob=True, **_COMMON)
-# A profile for the mutation benchmark: stop at the first failure, no shrinking cost beyond need.
-settings.register_profile(
-    "mutants",
-    max_examples=40,
-    derandomize=True,
-    database=None,
-    verbosity=Verbosity.quiet,
-    **{**_COMMON, "phases": [Phase.explicit, Phase.generate, Phase.target]},
-)
 # The nightly hunt (suites/hunt.py): batches of new examples until each test's time is up;
 # the database keeps what failed, and every later hunt replays it first.
 settings.register_profile(

@@ -103,15 +103,13 @@ class OpSupport:
     exact: bool = True
     # Documented extensions (ERR.16): checked for their result, not for a rejection.
     extensions: tuple[Extension, ...] = ()
-    # Largest spatial rank accepted for 'same' with an even effective kernel etc.
-    # is not modelled; backends with such limits override `Adapter.limitation`.
-    notes: str = ""
+    # Limits that these fields cannot express (e.g. explicit padding for one rank only)
+    # are for `Adapter.limitation` and `Adapter.documented_rejection`.
 
 
 @dataclass(frozen=True)
 class Capabilities:
     ops: Mapping[str, OpSupport]
-    layout: str = "NC..."
     device: str = "cpu"
     # Operations whose vector-Jacobian product `Adapter.vjp` provides.
     gradients: frozenset[str] = field(default_factory=frozenset)

@@ -275,16 +275,16 @@ def _nn_capabilities(dtypes: frozenset[str], exact: bool) -> Capabilities:
                 dtypes=dtypes,
                 padding=explicit_or_string,
                 exact=exact,
+                # Explicit padding for rank 2 only (tf.nn.conv2d): documented_rejection.
                 extensions=(_LEADING_BATCH_AXES,),
-                notes="explicit padding for rank 2 only (tf.nn.conv2d)",
             ),
             CONV_TRANSPOSE: OpSupport(
                 ranks=frozenset({1, 2, 3}),
                 dtypes=dtypes,
                 padding=explicit_or_string,
+                # The output size is given as output_shape, so output_padding < stride.
                 output_padding_rule="stride",
                 exact=exact,
-                notes="output size given as output_shape, so output_padding < stride",
             ),
             DEPTHWISE_CONV: OpSupport(
                 ranks=frozenset({2}),
@@ -301,7 +301,6 @@ def _nn_capabilities(dtypes: frozenset[str], exact: bool) -> Capabilities:
                 exact=exact,
             ),
         },
-        layout="NC...",
         gradients=frozenset({CONV, CONV_TRANSPOSE, DEPTHWISE_CONV, SEPARABLE_CONV}),
     )
 
@@ -675,10 +674,10 @@ class TfNnAdapter(Adapter):
     def gradient_limitation(self, op: str, p: Params, shapes: Shapes, dtype: str) -> str | None:
         """Why TF computes op here but cannot differentiate it (for vjp), or None.
 
-        The Adapter contract has no such hook yet; a gradient suite can call it
-        where present. TF runs the backprop kernels on Eigen for Eigen dtypes and,
-        even with oneDNN on, for explicit padding; those reject what the forward
-        Eigen kernels reject and more (found by calling each vjp in each dtype).
+        The Adapter hook of that name (the gradient suite reads it). TF runs the
+        backprop kernels on Eigen for Eigen dtypes and, even with oneDNN on, for
+        explicit padding; those reject what the forward Eigen kernels reject and more
+        (found by calling each vjp in each dtype).
         """
         forward = self.limitation(op, p, shapes, dtype)
         if forward or not isinstance(p, Conv | ConvTranspose):
@@ -1064,9 +1063,10 @@ class KerasAdapter(Adapter):
                     padding=_STRINGS | _EXPLICIT,
                     groups=False,
                     dilation_with_stride=False,
+                    # Explicit pads only where they are Keras's 'valid'/'same' geometry
+                    # (limitation).
                     output_padding_rule="stride",
                     exact=exact,
-                    notes="explicit pads only where they are Keras's 'valid'/'same' geometry",
                 ),
                 DEPTHWISE_CONV: OpSupport(
                     ranks=frozenset({1, 2}), dtypes=_ALL, padding=_STRINGS, exact=exact

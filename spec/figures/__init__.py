@@ -1,0 +1,1 @@
+"""Figures of the spec chapters, generated from the reference (make_figures.py)."""

@@ -31,6 +31,16 @@ CHANNEL_SHUFFLE = "channel_shuffle"
 DEPTHWISE_CONV = "depthwise_conv"
 SEPARABLE_CONV = "separable_conv"
 OPERATIONS = (CONV, CONV_TRANSPOSE, DEFORM_CONV, CHANNEL_SHUFFLE, DEPTHWISE_CONV, SEPARABLE_CONV)
+# Blocks of several layers whose parameters a surface may count (Capabilities.parameter_counts):
+# a depthwise convolution then a 1x1 one (SEP.1), and the ACNet training block (ACNET.1).
+DEPTHWISE_SEPARABLE = "depthwise_separable"
+ACNET_BLOCK = "acnet_block"
+COMPOSITIONS = (DEPTHWISE_SEPARABLE, ACNET_BLOCK)
+# What a surface's FLOP counter counts (Capabilities.flop_convention): a clause of COST each.
+FLOP_CONVENTIONS = {
+    "dense": "COST.3: 2 FLOPs per product of COST.2, products with padded positions included",
+    "in_bounds": "COST.19: 2 FLOPs per product of an input element that lands in the output",
+}
 
 # Padding forms (spec chapter PAD). 'symmetric' and 'asymmetric' are explicit
 # non-negative (begin, end) pairs; 'negative' is explicit pairs with a negative
@@ -117,6 +127,21 @@ class Capabilities:
     # meta device): the suites check its shapes, dtypes and rejections, and no values. Its
     # arrays hold NaN, so that a value check it reached by mistake fails.
     values: bool = True
+    # Operations (and compositions, COMPOSITIONS) whose parameters `Adapter.parameter_count`
+    # reads off the framework's own layers, those whose forward FLOPs and those whose
+    # gradients' FLOPs `Adapter.flop_count` reads off the framework's own counter, and which
+    # count that counter reports (FLOP_CONVENTIONS; spec COST.18): suites/test_cost.py.
+    parameter_counts: frozenset[str] = field(default_factory=frozenset)
+    flop_counts: frozenset[str] = field(default_factory=frozenset)
+    gradient_flop_counts: frozenset[str] = field(default_factory=frozenset)
+    flop_convention: str = "dense"
+
+    def __post_init__(self) -> None:
+        if self.flop_convention not in FLOP_CONVENTIONS:
+            raise ValueError(
+                f"unknown flop_convention {self.flop_convention!r}: the suite knows "
+                f"{sorted(FLOP_CONVENTIONS)} (adapters.base.FLOP_CONVENTIONS, spec COST.18)"
+            )
 
 
 class Adapter:
@@ -212,6 +237,24 @@ class Adapter:
         as a float64 NumPy array in convspec's canonical layout. Repro
         scripts (suites/repro.py) embed it. None: this surface offers none.
         """
+        return None
+
+    # --- the framework's own counters (spec COST.18) ---------------------
+    def parameter_count(self, op: str, p: Params, shapes: Mapping[str, Any]) -> int | None:
+        """The parameters of the framework's own layer (or layers, for a composition) for
+        `op` with `p` and the operand shapes of the suites (LAYOUT.1), as the framework
+        counts them. No counting here: build the layer and ask it. None: this surface has
+        no such layer (declare the op in Capabilities.parameter_counts where it has)."""
+        return None
+
+    def flop_count(
+        self, op: str, p: Params, shapes: Mapping[str, Any], wrt: tuple[str, ...] = ()
+    ) -> int | None:
+        """The FLOPs that the framework's own counter reports for one call of `op` with `p`
+        on operands of `shapes` (wrt empty), or for the backward pass alone that computes
+        the gradients with respect to the operands named in `wrt` (e.g. ("w",)). None:
+        this surface has no counter for it (declare the op in Capabilities.flop_counts,
+        and in Capabilities.gradient_flop_counts for `wrt`, where it has)."""
         return None
 
     # --- declarations ---------------------------------------------------

@@ -260,6 +260,8 @@ class JaxAdapter(Adapter):
         CONV_TRANSPOSE: _lax_conv_transpose,
     }
     jit = False
+    # XLA's cost analysis counts the same on every jax surface: only this one declares it.
+    counts_flops = True
 
     def __init__(self) -> None:
         self._jax = _jax()
@@ -285,6 +287,9 @@ class JaxAdapter(Adapter):
             },
             device=device,
             gradients=frozenset(self.functions),
+            # XLA's HloCostAnalysis counts the products that read an input element (COST.19).
+            flop_counts=frozenset(self.functions) if self.counts_flops else frozenset(),
+            flop_convention="in_bounds",
         )
 
     def version(self) -> str:
@@ -319,6 +324,21 @@ class JaxAdapter(Adapter):
     ) -> np.ndarray:
         _no_bias(b)
         return self._forward(CONV_TRANSPOSE, x, w, p)
+
+    def flop_count(
+        self, op: str, p: Params, shapes: Mapping[str, Any], wrt: tuple[str, ...] = ()
+    ) -> int | None:
+        """XLA's cost analysis of the HLO that jax.jit lowers the call to (COST.18), on
+        abstract operands: nothing is allocated or computed. Before XLA's optimisations,
+        which rewrite small convolutions and their count with them."""
+        if op not in self.capabilities.flop_counts or wrt:
+            return None
+        jax = self._jax
+        x, w = (jax.ShapeDtypeStruct(shapes[k], jax.numpy.float32) for k in ("x", "w"))
+        function = self.functions[op]
+        analysis = jax.jit(lambda x_, w_: function(x_, w_, p)).lower(x, w).cost_analysis()
+        # XLA leaves out a property whose count is 0.
+        return int(analysis.get("flops", 0))
 
     def vjp(
         self,
@@ -425,6 +445,7 @@ def call(x, w, b=None):
 class JaxJitAdapter(JaxAdapter):
     name = "jax.jit"
     jit = True
+    counts_flops = False
 
 
 class JaxLhsDilationAdapter(JaxAdapter):

@@ -1075,6 +1075,7 @@ class KerasAdapter(Adapter):
                     ranks=frozenset({1, 2}), dtypes=_ALL, padding=_STRINGS, exact=exact
                 ),
             },
+            parameter_counts=frozenset({CONV, CONV_TRANSPOSE, DEPTHWISE_CONV, SEPARABLE_CONV}),
         )
 
     def version(self) -> str:
@@ -1167,6 +1168,59 @@ class KerasAdapter(Adapter):
         )
         weights = [_depthwise_kernel(w_depth, x.shape[1]), _hwio(w_point), b]
         return self._apply(layer, x, weights)
+
+    # --- the framework's own counter (spec COST.18) --------------------------------
+    def parameter_count(self, op: str, p: Params, shapes: Shapes) -> int | None:
+        """layer.count_params() of the layer that this surface runs for `op`, built for the
+        input's shape; the arguments are those of the calls above."""
+        if op not in self.capabilities.parameter_counts or not isinstance(p, Conv | ConvTranspose):
+            return None
+        x = shapes["x"]
+        layer = self._counted_layer(op, p, shapes)
+        layer.build((x[0], *x[2:], x[1]))
+        return int(layer.count_params())
+
+    def _counted_layer(self, op: str, p: Conv | ConvTranspose, shapes: Shapes) -> Any:
+        layers = self._keras.layers
+        common = {
+            "strides": tuple(p.stride),
+            "dilation_rate": tuple(p.dilation),
+            "use_bias": shapes.get("b") is not None,
+            "data_format": "channels_last",
+        }
+        if op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
+            w = shapes["w"]
+            if p.groups != 1:
+                raise UnsupportedError("keras ConvTranspose layers have no groups argument")
+            padding, output_padding = _keras_transpose_padding(p, w[2:])
+            cls = getattr(layers, f"Conv{p.rank}DTranspose")
+            return cls(w[1], tuple(w[2:]), padding=padding, output_padding=output_padding, **common)
+        if not isinstance(p, Conv):
+            raise UnsupportedError(f"keras has no layer for {op} taking {type(p).__name__}")
+        padding = _keras_conv_padding(p)
+        if op == CONV:
+            w = shapes["w"]
+            cls = getattr(layers, f"Conv{p.rank}D")
+            return cls(w[0], tuple(w[2:]), padding=padding, groups=p.groups, **common)
+        problem = _depthwise_shape_problem(p, shapes, "keras depthwise")
+        if problem:
+            raise UnsupportedError(problem)
+        c_in = shapes["x"][1]
+        if op == DEPTHWISE_CONV:
+            w = shapes["w"]
+            cls = getattr(layers, f"DepthwiseConv{p.rank}D")
+            return cls(tuple(w[2:]), padding=padding, depth_multiplier=w[0] // c_in, **common)
+        if op == SEPARABLE_CONV:
+            depth, point = shapes["w_depth"], shapes["w_point"]
+            cls = getattr(layers, f"SeparableConv{p.rank}D")
+            return cls(
+                point[0],
+                tuple(depth[2:]),
+                padding=padding,
+                depth_multiplier=depth[0] // c_in,
+                **common,
+            )
+        raise UnsupportedError(f"keras has no layer for {op}")
 
     # --- repro scripts (suites/repro.py) -------------------------------------------
     def repro_source(self, op: str, p: Params, dtype: str) -> str | None:

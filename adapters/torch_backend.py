@@ -61,10 +61,12 @@ import ml_dtypes
 import numpy as np
 
 from adapters.base import (
+    ACNET_BLOCK,
     CHANNEL_SHUFFLE,
     CONV,
     CONV_TRANSPOSE,
     DEFORM_CONV,
+    DEPTHWISE_SEPARABLE,
     DTYPES,
     Adapter,
     Capabilities,
@@ -180,7 +182,12 @@ def _with_torchvision(caps: Capabilities) -> Capabilities:
         import torchvision.ops  # noqa: F401
     except ImportError:
         ops = {op: s for op, s in caps.ops.items() if op != DEFORM_CONV}
-        return replace(caps, ops=ops, gradients=caps.gradients - {DEFORM_CONV})
+        return replace(
+            caps,
+            ops=ops,
+            gradients=caps.gradients - {DEFORM_CONV},
+            parameter_counts=caps.parameter_counts - {DEFORM_CONV},
+        )
     return caps
 
 
@@ -215,6 +222,14 @@ class TorchAdapter(Adapter):
             CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
         },
         gradients=frozenset({CONV, CONV_TRANSPOSE, DEFORM_CONV}),
+        # The counts depend on nothing that the other torch surfaces change, so only this
+        # one declares them. FlopCounterMode has no formula for torchvision's deform_conv2d
+        # ("unsupported operations contribute zero FLOPs"): no FLOPs are declared for it.
+        parameter_counts=frozenset(
+            {CONV, CONV_TRANSPOSE, DEFORM_CONV, DEPTHWISE_SEPARABLE, ACNET_BLOCK}
+        ),
+        flop_counts=frozenset({CONV, CONV_TRANSPOSE}),
+        gradient_flop_counts=frozenset({CONV, CONV_TRANSPOSE}),
     )
 
     def __init__(self) -> None:
@@ -354,6 +369,36 @@ class TorchAdapter(Adapter):
     def channel_shuffle(self, x: np.ndarray, p: ChannelShuffle) -> np.ndarray:
         return self._run(CHANNEL_SHUFFLE, {"x": x}, p)
 
+    def parameter_count(self, op: str, p: Params, shapes: Mapping[str, Any]) -> int | None:
+        """sum(t.numel() for t in module.parameters()), PyTorch's way of counting a module's
+        parameters, over the modules a user builds for `op` (COST.18)."""
+        if op not in self.capabilities.parameter_counts:
+            return None
+        return sum(t.numel() for t in _counted_module(op, p, shapes).parameters())
+
+    def flop_count(
+        self, op: str, p: Params, shapes: Mapping[str, Any], wrt: tuple[str, ...] = ()
+    ) -> int | None:
+        """torch.utils.flop_counter.FlopCounterMode around the functional call, or around
+        torch.autograd.grad for the gradients named in `wrt` (COST.18). Meta tensors: the
+        counter reads shapes only, so nothing is computed."""
+        if op not in self.capabilities.flop_counts:
+            return None
+        from torch.utils.flop_counter import FlopCounterMode
+
+        torch = _import_torch()
+        tensors = {
+            k: None if s is None else torch.empty(s, device="meta", requires_grad=k in wrt)
+            for k, s in shapes.items()
+        }
+        with FlopCounterMode(display=False) as forward:
+            y = self._forward(op, tensors, p)
+        if not wrt:
+            return int(forward.get_total_flops())
+        with FlopCounterMode(display=False) as backward:
+            torch.autograd.grad(y, [tensors[k] for k in wrt], torch.empty_like(y))
+        return int(backward.get_total_flops())
+
     def vjp(
         self,
         op: str,
@@ -490,6 +535,93 @@ def _deform_groups_limitation(p: DeformConv, shapes: Mapping[str, Any]) -> str |
             f"not offset_groups={p.offset_groups}"
         )
     return None
+
+
+def _counted_module(op: str, p: Params, shapes: Mapping[str, Any]) -> torch.nn.Module:
+    """The modules a user builds for `op` with these operand shapes, on the meta device
+    where the class takes one (nothing to allocate or initialise)."""
+    nn = _import_torch().nn
+    if op == CONV and isinstance(p, Conv):
+        w = shapes["w"]
+        return _module_class("Conv", p.rank)(
+            w[1] * p.groups,
+            w[0],
+            tuple(w[2:]),
+            stride=p.stride,
+            padding=_conv_padding(p, "nn.Conv"),
+            dilation=p.dilation,
+            groups=p.groups,
+            bias=shapes.get("b") is not None,
+            padding_mode=p.padding_mode,
+            device="meta",
+        )
+    if op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
+        w = shapes["w"]
+        return _module_class("ConvTranspose", p.rank)(
+            w[0],
+            w[1] * p.groups,
+            tuple(w[2:]),
+            stride=p.stride,
+            padding=_symmetric(p.padding, "nn.ConvTranspose"),
+            output_padding=p.output_padding,
+            groups=p.groups,
+            bias=shapes.get("b") is not None,
+            dilation=p.dilation,
+            device="meta",
+        )
+    if op == DEFORM_CONV and isinstance(p, DeformConv):
+        from torchvision.ops import DeformConv2d
+
+        w = shapes["w"]
+        # DeformConv2d takes no device: its weights are allocated, as small as drawn.
+        return DeformConv2d(
+            w[1] * p.groups,
+            w[0],
+            tuple(w[2:]),
+            stride=p.stride,
+            padding=_symmetric(p.padding, "DeformConv2d"),
+            dilation=p.dilation,
+            groups=p.groups,
+            bias=shapes.get("b") is not None,
+        )
+    if op == DEPTHWISE_SEPARABLE and isinstance(p, Conv):
+        depth, point = shapes["w_depth"], shapes["w_point"]
+        conv = _module_class("Conv", p.rank)
+        # Biases where the drawn block has them: none on the depthwise step (SEP.1).
+        return nn.Sequential(
+            conv(
+                depth[1] * p.groups,
+                depth[0],
+                tuple(depth[2:]),
+                stride=p.stride,
+                padding=_conv_padding(p, "nn.Conv"),
+                dilation=p.dilation,
+                groups=p.groups,
+                bias=False,
+                device="meta",
+            ),
+            conv(point[1], point[0], 1, bias=shapes.get("b") is not None, device="meta"),
+        )
+    if op == ACNET_BLOCK and isinstance(p, Conv):
+        # ACNET.1: three convolutions without bias, each with its batch norm. Padding does
+        # not change a parameter count (COST.1), so the branches keep the default.
+        branches = [shapes[name] for name in ("square", "horizontal", "vertical")]
+        return nn.ModuleList(
+            module
+            for w in branches
+            for module in (
+                nn.Conv2d(
+                    w[1] * p.groups,
+                    w[0],
+                    tuple(w[2:]),
+                    groups=p.groups,
+                    bias=False,
+                    device="meta",
+                ),
+                nn.BatchNorm2d(w[0], device="meta"),
+            )
+        )
+    raise UnsupportedError(f"torch counts no parameters of {op} taking {type(p).__name__}")
 
 
 # --- torch.nn modules --------------------------------------------------------------------------
@@ -810,7 +942,15 @@ class TorchMetaAdapter(TorchAdapter):
     """
 
     name = "torch.meta"
-    capabilities = replace(TorchAdapter.capabilities, device="meta", values=False)
+    # The counters (COST.18) are the torch surface's: the meta device changes no count.
+    capabilities = replace(
+        TorchAdapter.capabilities,
+        device="meta",
+        values=False,
+        parameter_counts=frozenset(),
+        flop_counts=frozenset(),
+        gradient_flop_counts=frozenset(),
+    )
 
     def _result(self, t: torch.Tensor) -> np.ndarray:
         if t.device.type != "meta":
@@ -881,7 +1021,13 @@ class TorchCompileAdapter(TorchAdapter):
 
     name = "torch.compile"
     # No other algorithm than torch's (see the module docstring): the same declarations.
-    capabilities = replace(TorchAdapter.capabilities)
+    # The counters (COST.18) are the torch surface's: compiling changes no count.
+    capabilities = replace(
+        TorchAdapter.capabilities,
+        parameter_counts=frozenset(),
+        flop_counts=frozenset(),
+        gradient_flop_counts=frozenset(),
+    )
     # Overridable: dynamic=False (one graph per shape) is what this surface tests.
     dynamic: bool | None = False
 

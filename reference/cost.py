@@ -12,6 +12,13 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from reference.checks import require
+from reference.params import Conv, ConvTranspose
+from reference.sizes import (
+    conv_output_lengths,
+    conv_transpose_output_lengths,
+    resolve_padding,
+    transposed_explicit,
+)
 
 
 def _prod(sizes: Sequence[int]) -> int:
@@ -260,3 +267,54 @@ def dense_macs(n_in: int, n_out: int, batch: int = 1) -> int:
     """COST.13: n_in products per output."""
     require(n_in >= 1 and n_out >= 1, "COST.13", f"sizes must be >= 1, got {n_in}, {n_out}")
     return batch * n_in * n_out
+
+
+def acnet_params(c_in: int, c_out: int, k: int, groups: int = 1, deploy: bool = False) -> int:
+    """COST.15: three bias-free kernels (k x k, 1 x k, k x 1) and three batch norms'
+    gamma and beta; deployed (ACNET.6), one k x k convolution with bias."""
+    require(k >= 1 and k % 2 == 1, "ACNET.1", f"the kernel size k must be odd, got k={k}")
+    if deploy:
+        return conv_params(c_in, c_out, (k, k), groups=groups, bias=True)
+    kernels = (k, k), (1, k), (k, 1)
+    weights = sum(conv_params(c_in, c_out, kernel, groups=groups, bias=False) for kernel in kernels)
+    return weights + 3 * 2 * c_out
+
+
+def gradient_macs(forward_macs: int, wrt: str) -> int:
+    """COST.16, COST.17: the input and the weight gradient each take the forward step's
+    MACs (dense, as COST.11 counts); the bias gradient sums and takes none."""
+    require(wrt in ("x", "w", "b"), "COST.17", f"a gradient w.r.t. x, w or b, not {wrt!r}")
+    return 0 if wrt == "b" else forward_macs
+
+
+def _pairs_in_bounds(reach: int, limit: int, k: int, s: int, d: int, begin: int) -> int:
+    """COST.19, one axis: pairs (position q < reach, tap t < k) with 0 <= q*s + t*d - begin < limit."""
+    return sum(1 for q in range(reach) for t in range(k) if 0 <= q * s + t * d - begin < limit)
+
+
+def conv_macs_in_bounds(x_shape: Sequence[int], w_shape: Sequence[int], p: Conv) -> int:
+    """COST.19: the products of COST.4 that read an input element, not a padded position."""
+    pads = resolve_padding(p, x_shape[2:], w_shape[2:])
+    out = conv_output_lengths(x_shape, w_shape, p)
+    pairs = math.prod(
+        _pairs_in_bounds(m, n, k, s, d, begin)
+        for n, m, k, s, d, (begin, _) in zip(
+            x_shape[2:], out, w_shape[2:], p.stride, p.dilation, pads, strict=True
+        )
+    )
+    return x_shape[0] * w_shape[0] * w_shape[1] * pairs
+
+
+def conv_transpose_macs_in_bounds(
+    x_shape: Sequence[int], w_shape: Sequence[int], p: ConvTranspose
+) -> int:
+    """COST.19: the products of COST.11 that land in the output, not on a removed position."""
+    pads, _ = transposed_explicit(p, x_shape[2:], w_shape[2:])
+    out = conv_transpose_output_lengths(x_shape, w_shape, p)
+    pairs = math.prod(
+        _pairs_in_bounds(n, m, k, s, d, begin)
+        for n, m, k, s, d, (begin, _) in zip(
+            x_shape[2:], out, w_shape[2:], p.stride, p.dilation, pads, strict=True
+        )
+    )
+    return x_shape[0] * x_shape[1] * w_shape[1] * pairs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -10,12 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference import cost
+from reference import conv as conv_ref
+from reference import cost, transposed
 from reference.checks import SpecError
 from reference.conv import accumulation_terms
-from reference.params import Conv
+from reference.gradients import conv_gradient_terms, conv_transpose_gradient_terms
+from reference.params import Conv, ConvTranspose
 from reference.separable import axis_step
-from reference.sizes import conv_output_shape, resolve_padding
+from reference.sizes import conv_output_shape, conv_transpose_output_shape, resolve_padding
 from reference.test_conv import draw_case
 
 pytestmark = pytest.mark.selftest
@@ -199,7 +202,7 @@ def test_dense_layer_of_a_convolution_size() -> None:
     assert cost.dense_macs(n_in, n_out, batch=4) == 4 * n_in * n_out
 
 
-@pytest.mark.clauses("CONV.6", "CONV.1", "COST.13", "COST.8")
+@pytest.mark.clauses("CONV.6", "CONV.1", "COST.13", "COST.8", "ACNET.1", "COST.17")
 @pytest.mark.parametrize(
     ("call", "clause"),
     [
@@ -209,9 +212,151 @@ def test_dense_layer_of_a_convolution_size() -> None:
         (lambda: cost.conv_transpose_params(4, 6, (3,), groups=4), "CONV.6"),
         (lambda: cost.dense_params(0, 3), "COST.13"),
         (lambda: cost.depthwise_separable_mac_ratio(0, (3, 3)), "COST.8"),
+        (lambda: cost.acnet_params(3, 30, 2), "ACNET.1"),
+        (lambda: cost.gradient_macs(10, "offset"), "COST.17"),
     ],
 )
 def test_invalid_counts_raise(call, clause) -> None:
     with pytest.raises(SpecError) as raised:
         call()
     assert raised.value.clause == clause
+
+
+# --- ACNet and the backward pass (COST.15-COST.17) -------------------------------------------
+
+
+@pytest.mark.clauses("COST.15", "ACNET.1", "ACNET.6")
+@given(
+    c_in_g=st.integers(1, 4),
+    c_out_g=st.integers(1, 4),
+    g=st.integers(1, 3),
+    k=st.sampled_from([1, 3, 5]),
+)
+def test_acnet_counts_match_the_block(c_in_g: int, c_out_g: int, g: int, k: int) -> None:
+    c_in, c_out = c_in_g * g, c_out_g * g
+    kernels = [(c_out, c_in_g, k, k), (c_out, c_in_g, 1, k), (c_out, c_in_g, k, 1)]
+    gamma_and_beta = 3 * 2 * c_out
+    train = sum(math.prod(shape) for shape in kernels) + gamma_and_beta
+    assert cost.acnet_params(c_in, c_out, k, groups=g) == train
+    deployed = cost.conv_params(c_in, c_out, (k, k), groups=g)
+    assert cost.acnet_params(c_in, c_out, k, groups=g, deploy=True) == deployed
+    assert cost.acnet_params(3, 30, 3) == 1530
+    assert cost.acnet_params(3, 30, 3, deploy=True) == 840
+
+
+@pytest.mark.clauses("COST.16", "COST.17", "GRAD.2", "GRAD.4", "GRAD.5", "GRAD.13")
+@given(data=st.data())
+def test_conv_gradient_counts(data: st.DataObject) -> None:
+    """The weight gradient sums N*F products per weight entry (GRAD.13's length); the input
+    gradient is the transposed convolution of the F-position cotangent (GRAD.4, COST.11)."""
+    case = draw_case(data, min_batch=1)
+    c_in, c_out, kernel = case.x_shape[1], case.w_shape[0], case.w_shape[2:]
+    g = case.p.groups
+    out = conv_output_shape(case.x_shape, case.w_shape, case.p)
+    forward = cost.conv_macs(c_in, c_out, kernel, out[2:], groups=g, batch=case.x_shape[0])
+    terms = conv_gradient_terms(case.x_shape, case.w_shape, case.p, bias=case.bias)
+    assert cost.gradient_macs(forward, "w") == terms["w"] * math.prod(case.w_shape)
+    adjoint = cost.conv_transpose_macs(c_out, c_in, kernel, out[2:], g, batch=case.x_shape[0])
+    assert cost.gradient_macs(forward, "x") == adjoint
+    assert cost.gradient_macs(forward, "b") == 0
+
+
+@pytest.mark.clauses("COST.16", "COST.17", "GRAD.6", "GRAD.7", "GRAD.13")
+@given(
+    c_in_g=st.integers(1, 4),
+    c_out_g=st.integers(1, 4),
+    g=st.integers(1, 3),
+    batch=st.integers(1, 3),
+    kernel=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    in_spatial=st.lists(st.integers(1, 6), min_size=3, max_size=3),
+)
+def test_transposed_gradient_counts(
+    c_in_g: int, c_out_g: int, g: int, batch: int, kernel: list[int], in_spatial: list[int]
+) -> None:
+    """GRAD.13's lengths times the gradients' sizes: (C_out/g)*K per input element,
+    N*F_in per weight entry."""
+    c_in, c_out = c_in_g * g, c_out_g * g
+    rank = len(kernel)
+    x_shape = (batch, c_in, *in_spatial[:rank])
+    w_shape = (c_in, c_out_g, *kernel)
+    p = ConvTranspose(
+        stride=(1,) * rank,
+        dilation=(1,) * rank,
+        padding=((0, 0),) * rank,
+        output_padding=(0,) * rank,
+        groups=g,
+    )
+    forward = cost.conv_transpose_macs(c_in, c_out, kernel, x_shape[2:], g, batch=batch)
+    terms = conv_transpose_gradient_terms(x_shape, w_shape, p, bias=False)
+    assert cost.gradient_macs(forward, "x") == terms["x"] * math.prod(x_shape)
+    assert cost.gradient_macs(forward, "w") == terms["w"] * math.prod(w_shape)
+
+
+# --- products with an input element that land in the output (COST.19) -------------------------
+
+
+@pytest.mark.clauses("COST.19", "COST.4", "CONV.2", "PAD.2")
+@given(data=st.data())
+def test_in_bounds_conv_macs_are_the_sum_of_ones(data: st.DataObject) -> None:
+    """Ones convolved with ones (zero padding, no bias) sum to the products that read the
+    input; without padding that is every product of COST.4."""
+    case = draw_case(data, modes=("zeros",), min_batch=1)
+    x, w = np.ones(case.x_shape), np.ones(case.w_shape)
+    ones = conv_ref.conv_fast(x, w, None, case.p)
+    assert cost.conv_macs_in_bounds(case.x_shape, case.w_shape, case.p) == ones.sum()
+    unpadded = replace(case.p, padding=((0, 0),) * case.p.rank)
+    if min(conv_output_shape(case.x_shape, case.w_shape, unpadded)[2:]) >= 1:
+        out = conv_output_shape(case.x_shape, case.w_shape, unpadded)
+        dense = cost.conv_macs(
+            case.x_shape[1],
+            case.w_shape[0],
+            case.w_shape[2:],
+            out[2:],
+            groups=case.p.groups,
+            batch=case.x_shape[0],
+        )
+        assert cost.conv_macs_in_bounds(case.x_shape, case.w_shape, unpadded) == dense
+
+
+@pytest.mark.clauses("COST.19", "COST.11", "TCONV.2", "TCONV.3")
+@given(
+    c_in_g=st.integers(1, 2),
+    c_out_g=st.integers(1, 2),
+    g=st.integers(1, 2),
+    axes=st.lists(
+        st.tuples(
+            st.integers(1, 4),  # n
+            st.integers(1, 3),  # k
+            st.integers(1, 3),  # s
+            st.integers(1, 2),  # d
+            st.integers(0, 2),  # begin
+            st.integers(0, 2),  # end
+        ),
+        min_size=1,
+        max_size=2,
+    ),
+)
+def test_in_bounds_transposed_macs_are_the_sum_of_ones(
+    c_in_g: int, c_out_g: int, g: int, axes: list[tuple[int, ...]]
+) -> None:
+    """Every product lands in the output unless the padding removes its position."""
+    p = ConvTranspose(
+        stride=tuple(a[2] for a in axes),
+        dilation=tuple(a[3] for a in axes),
+        padding=tuple((a[4], a[5]) for a in axes),
+        output_padding=(0,) * len(axes),
+        groups=g,
+    )
+    x_shape = (2, c_in_g * g, *(a[0] for a in axes))
+    w_shape = (c_in_g * g, c_out_g, *(a[1] for a in axes))
+    if min(conv_transpose_output_shape(x_shape, w_shape, p)[2:]) < 1:
+        return
+    ones = transposed.conv_transpose_fast(np.ones(x_shape), np.ones(w_shape), None, p)
+    in_bounds = cost.conv_transpose_macs_in_bounds(x_shape, w_shape, p)
+    assert in_bounds == ones.sum()
+    dense = cost.conv_transpose_macs(
+        x_shape[1], c_out_g * g, w_shape[2:], x_shape[2:], g, batch=x_shape[0]
+    )
+    assert in_bounds <= dense
+    if all(a[4] == 0 and a[5] == 0 for a in axes):
+        assert in_bounds == dense

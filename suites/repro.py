@@ -50,8 +50,8 @@ def _literal(name: str, a: np.ndarray | None) -> str:
 def script(error: Nonconformance) -> str | None:
     adapter, example = error.adapter, error.example
     setup = example.setup
-    if error.clause.startswith("GRAD."):
-        return None  # repro scripts call the forward operation only
+    if error.clause.startswith(("GRAD.", "COST.")):
+        return None  # repro scripts call the forward operation and compare values only
     source = adapter.repro_source(setup.op, setup.params, setup.dtype)
     if source is None:
         return None

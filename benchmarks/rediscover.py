@@ -389,22 +389,37 @@ def _summary(session: Session) -> dict[str, Any]:
         "failures_matching_no_entry": unmatched,
         "crashes": session.crashes,
         "children": [
-            {"rc": c["rc"], "settings": c.get("settings"), "tail": c["tail"][-600:]}
+            {"rc": c["rc"], "settings": c.get("settings"), "tail": _relative(c["tail"][-600:])}
             for c in session.children
         ],
     }
 
 
+def _relative(text: str) -> str:
+    """Paths in a child's output as the checkout names them: the results are committed."""
+    inside = re.escape(str(ROOT).lstrip("/")) + "/"
+    return re.sub(r"(?:\.\./)+" + inside + "|/" + inside, "", text)
+
+
 def markdown(payload: dict[str, Any]) -> str:
     """RESULTS.md's rediscovery table."""
     lines = [
-        "| entry | kind | surface | ci: s / examples / test | hunt: s / examples / test | result |",
-        "|---|---|---|---|---|---|",
+        "| entry | kind | surface | ci: s / examples / test | hunt: s / examples / test | result "
+        "| also matched on (ci) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in payload["rows"]:
+        elsewhere = sorted(
+            s["surface"]
+            for s in payload["sessions"]
+            if s["profile"] == "ci"
+            and s["surface"] != row.get("surface")
+            and row["entry"] in s["failures_per_entry"]
+        )
         lines.append(
             f"| `{row['entry']}` | {row['kind']} | {row.get('surface') or '-'} | "
-            f"{_cell(row.get('ci'))} | {_cell(row.get('hunt'))} | {row.get('status', '-')} |"
+            f"{_cell(row.get('ci'))} | {_cell(row.get('hunt'))} | {row.get('status', '-')} | "
+            f"{', '.join(elsewhere) or '-'} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -739,15 +739,19 @@ class TorchChannelsLastAdapter(TorchAdapter):
     """Operands in channels_last (4-D) / channels_last_3d (5-D) memory format."""
 
     name = "torch.channels_last"
+    # An unbatched input (one axis fewer) has no channels_last format: `_operand` leaves it
+    # as it is, and torch computes the documented extension on it.
     capabilities = Capabilities(
         ops={
             CONV: OpSupport(
+                extensions=_UNBATCHED_CONV,
                 ranks=frozenset({2, 3}),
                 dtypes=_ALL,
                 padding=frozenset({"symmetric", "valid", "same"}),
                 strided_same=False,
             ),
             CONV_TRANSPOSE: OpSupport(
+                extensions=_UNBATCHED_TRANSPOSE,
                 ranks=frozenset({2, 3}),
                 dtypes=_ALL,
                 padding=frozenset({"symmetric"}),

@@ -63,23 +63,45 @@ def _conv(a: Arrays, p: Params) -> Expectation:
 
 
 def _depthwise(a: Arrays, p: Params) -> Expectation:
+    """GRP.2: the depthwise convolution is the grouped convolution with groups = C_in, after
+    its own checks (grouped.depthwise_conv): the scalar loop, or where that is too long its
+    proven-equal fast form, as for any convolution."""
     assert isinstance(p, Conv)
-    x, w, b = _f64(a["x"]), _f64(a["w"]), _f64(a.get("b"))
+    x, w = _f64(a["x"]), _f64(a["w"])
     assert x is not None and w is not None
-    values = grouped.depthwise_conv(x, w, b, p)
-    magnitude = grouped.depthwise_conv(np.abs(x), np.abs(w), _abs(b), p)
-    return Expectation(values, magnitude, conv_ref.accumulation_terms(w.shape, p, b is not None))
+    grouped.check_depthwise(x, w, p)
+    return _conv(a, p)
 
 
 def _separable(a: Arrays, p: Params) -> Expectation:
-    """NUM.6: a composition's bound uses the composition of magnitudes and summed lengths."""
+    """NUM.6: a composition's bound uses the composition of magnitudes and summed lengths.
+
+    SEP.1's definition where its loops are affordable; elsewhere the same two steps with
+    the fast convolution (the pointwise step is the 1x1 convolution, GRP.3)."""
     assert isinstance(p, Conv)
     x, wd, wp, b = _f64(a["x"]), _f64(a["w_depth"]), _f64(a["w_point"]), _f64(a.get("b"))
     assert x is not None and wd is not None and wp is not None
-    values = separable.depthwise_separable(x, wd, wp, None, b, p)
-    magnitude = separable.depthwise_separable(np.abs(x), np.abs(wd), np.abs(wp), None, _abs(b), p)
+    hidden = conv_output_shape(x.shape, wd.shape, p)
+    out = (hidden[0], wp.shape[0], *hidden[2:])
+    work = macs(hidden, wd.shape) + macs(out, wp.shape)
+    if loop_affordable(work, out):
+        values = separable.depthwise_separable(x, wd, wp, None, b, p)
+    else:
+        grouped.check_depthwise(x, wd, p)
+        values = _separable_fast(x, wd, wp, b, p)
+    magnitude = _separable_fast(np.abs(x), np.abs(wd), np.abs(wp), _abs(b), p)
     terms = int(np.prod(wd.shape[1:])) + int(np.prod(wp.shape[1:])) + 2
     return Expectation(values, magnitude, terms)
+
+
+def _separable_fast(
+    x: np.ndarray, wd: np.ndarray, wp: np.ndarray, b: np.ndarray | None, p: Conv
+) -> np.ndarray:
+    hidden = conv_ref.conv_fast(x, wd, None, p)
+    rank = x.ndim - 2
+    point = wp.reshape(wp.shape[0], -1, *([1] * rank))
+    unit = Conv(stride=(1,) * rank, dilation=(1,) * rank, padding=((0, 0),) * rank)
+    return conv_ref.conv_fast(hidden, point, b, unit)
 
 
 def _conv_transpose(a: Arrays, p: Params) -> Expectation:

@@ -75,6 +75,7 @@ from adapters.base import (
     UnsupportedError,
 )
 from adapters.subprocess_proxy import ProxyAdapter
+from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
 
 if TYPE_CHECKING:
@@ -959,17 +960,11 @@ class TorchMetaAdapter(TorchAdapter):
     def _result(self, t: torch.Tensor) -> np.ndarray:
         if t.device.type != "meta":
             return _array(t)
-        return np.full(tuple(t.shape), np.nan, dtype=_numpy_dtype(t.dtype))
+        return np.full(
+            tuple(t.shape), np.nan, dtype=numpy_dtype(str(t.dtype).removeprefix("torch."))
+        )
 
     _REPRO_RESULT = "np.full(tuple(y.shape), np.nan)  # a meta tensor: its shape, no values"
-
-
-def _numpy_dtype(dtype: Any) -> np.dtype:
-    """The NumPy dtype of a floating torch dtype (bfloat16 -> ml_dtypes.bfloat16)."""
-    torch = _import_torch()
-    if dtype == torch.bfloat16:
-        return np.dtype(ml_dtypes.bfloat16)
-    return np.dtype(str(dtype).removeprefix("torch."))
 
 
 # --- torch.compile ------------------------------------------------------------------------------

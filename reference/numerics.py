@@ -65,7 +65,12 @@ def error_bound(magnitude: np.ndarray, terms: int, dtype: str) -> np.ndarray:
     """
     u = UNIT_ROUNDOFF[dtype]
     scale = gamma(terms + 1, u) + gamma(terms, UNIT_ROUNDOFF["float64"])
-    return scale * np.asarray(magnitude, dtype=np.float64) + terms * SMALLEST_SUBNORMAL[dtype]
+    m = np.asarray(magnitude, dtype=np.float64)
+    # M = 0 means every term is zero, so the sum is exact even where gamma is infinite;
+    # inf * 0 would give NaN, and no error exceeds a NaN bound.
+    with np.errstate(invalid="ignore"):
+        rounding = np.where(m == 0, 0.0, scale * m)
+    return rounding + terms * SMALLEST_SUBNORMAL[dtype]
 
 
 def exact_limit(dtype: str) -> int:

@@ -23,7 +23,7 @@ from reference.params import (
     SameSplit,
 )
 from reference.sizes import effective_kernel, resolve_padding, transposed_explicit
-from suites.strategies import Setup
+from suites.example import Setup
 
 PARAM_TYPES = {
     "conv": Conv,

@@ -35,7 +35,7 @@ from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv
 from reference.sizes import effective_kernel, same_padding
 from suites import strategies
-from suites.strategies import Example, Setup, Shapes
+from suites.example import Example, Setup, Shapes
 
 EXPLICIT = ("symmetric", "asymmetric")
 CONV_FORMS = ("symmetric", "asymmetric", "valid", "same", "same_begin", "negative")

@@ -27,7 +27,7 @@ from reference.params import Conv, ConvTranspose
 from reference.sizes import effective_kernel, resolve_padding
 from reference.transposed import onnx_pads, output_padding_limit
 from suites import degenerate, invalid, isolation, known_issues, oracle, outcomes, strategies
-from suites.strategies import Setup
+from suites.example import Example, Setup
 from suites.support import require
 from suites.verdict import check_example, check_result, check_shape
 
@@ -469,7 +469,7 @@ def transposed_edges(draw: st.DrawFn, support: OpSupport, edge: str) -> Setup:
     return draw(strategies.with_numerics(support, CONV_TRANSPOSE, params, shapes))
 
 
-def _check_empty_batch_reference(setup: Setup, example: strategies.Example) -> None:
+def _check_empty_batch_reference(setup: Setup, example: Example) -> None:
     """The reference itself must give the empty shape of ERR.13 before a backend is asked to."""
     want = oracle.expected_shape(setup.op, setup.shapes, setup.params)
     got = oracle.expect(setup.op, example.arrays, setup.params).values.shape

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from adapters.base import Adapter
 from reference import conv as conv_ref
 from reference import deformable, grouped, separable, shuffle, transposed
 from reference.numerics import exact_value_range
-from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
+from reference.params import Conv, ConvTranspose, DeformConv, Params
 from reference.sizes import conv_output_shape, conv_transpose_output_shape
 from suites import composites
 
@@ -136,12 +136,22 @@ def expect_deform(a: Arrays, p: Params) -> Expectation:
     return Expectation(values, magnitude, deformable.accumulation_terms(w.shape, p, b is not None))
 
 
-def expect_shuffle(a: Arrays, p: Params) -> Expectation:
-    assert isinstance(p, ChannelShuffle)
-    x = _f64(a["x"])
-    assert x is not None
-    values = shuffle.channel_shuffle(x, p)
-    return Expectation(values, np.abs(values), 0)
+def expect_permutation(
+    definition: Callable[[np.ndarray, Any], np.ndarray],
+) -> Callable[[Arrays, Params], Expectation]:
+    """An operation that only moves its input's values (SHUF.2): `definition(x, p)` gives
+    them, bit-exact, with no accumulation."""
+
+    def expectation(a: Arrays, p: Params) -> Expectation:
+        x = _f64(a["x"])
+        assert x is not None
+        values = definition(x, p)
+        return Expectation(values, np.abs(values), 0)
+
+    return expectation
+
+
+expect_shuffle = expect_permutation(shuffle.channel_shuffle)
 
 
 def expect_composite(op: str, weights: tuple[str, ...]) -> Callable[[Arrays, Params], Expectation]:

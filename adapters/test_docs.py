@@ -30,32 +30,12 @@ def code_blocks() -> dict[str, str]:
     return named
 
 
-def test_page_has_the_framework_and_the_adapter() -> None:
-    assert set(code_blocks()) == {"toyconv.py", "toy_adapter.py"}
-
-
-def test_example_adapter_is_fuzzed_and_conforms(tmp_path: Path) -> None:
-    for name, source in code_blocks().items():
-        (tmp_path / name).write_text(source, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+def run_pytest(cwd: Path, pythonpath: list[Path], *args: str) -> str:
+    """pytest's output of a run in a child process that succeeded."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-rs",
-            "suites/test_conv.py",
-            "suites/test_padding.py",
-            "suites/test_transposed.py",
-            "--adapter",
-            "toy_adapter:ToyAdapter",
-            "--backend",
-            "toy",
-        ],
-        cwd=ROOT,
-        env=env,
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in pythonpath)},
         capture_output=True,
         text=True,
         timeout=600,
@@ -63,6 +43,27 @@ def test_example_adapter_is_fuzzed_and_conforms(tmp_path: Path) -> None:
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
+    return out
+
+
+def test_page_has_the_framework_and_the_adapter() -> None:
+    assert set(code_blocks()) == {"toyconv.py", "toy_adapter.py"}
+
+
+def test_example_adapter_is_fuzzed_and_conforms(tmp_path: Path) -> None:
+    for name, source in code_blocks().items():
+        (tmp_path / name).write_text(source, encoding="utf-8")
+    out = run_pytest(
+        ROOT,
+        [tmp_path, ROOT],
+        "suites/test_conv.py",
+        "suites/test_padding.py",
+        "suites/test_transposed.py",
+        "--adapter",
+        "toy_adapter:ToyAdapter",
+        "--backend",
+        "toy",
+    )
     assert "backend toy: toyconv 0.1 on cpu" in out
     assert re.search(r"\b\d+ passed", out), out
     assert "unsupported: toy declares no conv_transpose" in out, (
@@ -139,18 +140,7 @@ def test_example_variant_is_fuzzed_error_tested_and_replayed(tmp_path: Path) -> 
         _apply(root, path, where, text)
 
     def pytest(*args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", *args],
-            cwd=root,
-            env={**os.environ, "PYTHONPATH": str(root)},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        out = result.stdout + result.stderr
-        assert result.returncode == 0, out
-        return out
+        return run_pytest(root, [root], *args)
 
     suite = pytest("suites/test_flip.py", "--backend", "numpy")
     assert re.search(r"\b1 passed", suite), suite

@@ -45,18 +45,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from adapters.base import (
-    CHANNEL_SHUFFLE,
-    CONV,
-    CONV_TRANSPOSE,
-    DEFORM_CONV,
-    DEPTHWISE_CONV,
-    SEPARABLE_CONV,
-    Adapter,
-    Capabilities,
-    UnsupportedError,
-)
-from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
+from adapters.base import OPERATIONS, Adapter, Capabilities, UnsupportedError
+from reference.params import Params
 
 DEFAULT_TIMEOUT = 60.0
 # Building the child's surface imports its framework, which takes seconds
@@ -392,44 +382,6 @@ class ProxyAdapter(Adapter):
         result: str | None = self._call("repro_source", op, p, dtype)
         return result
 
-    # --- forwarded operations -------------------------------------------
-    def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np.ndarray:
-        return self._array_call(CONV, x, w, b, p)
-
-    def conv_transpose(
-        self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: ConvTranspose
-    ) -> np.ndarray:
-        return self._array_call(CONV_TRANSPOSE, x, w, b, p)
-
-    def deform_conv(
-        self,
-        x: np.ndarray,
-        offset: np.ndarray,
-        mask: np.ndarray | None,
-        w: np.ndarray,
-        b: np.ndarray | None,
-        p: DeformConv,
-    ) -> np.ndarray:
-        return self._array_call(DEFORM_CONV, x, offset, mask, w, b, p)
-
-    def channel_shuffle(self, x: np.ndarray, p: ChannelShuffle) -> np.ndarray:
-        return self._array_call(CHANNEL_SHUFFLE, x, p)
-
-    def depthwise_conv(
-        self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv
-    ) -> np.ndarray:
-        return self._array_call(DEPTHWISE_CONV, x, w, b, p)
-
-    def separable_conv(
-        self,
-        x: np.ndarray,
-        w_depth: np.ndarray,
-        w_point: np.ndarray,
-        b: np.ndarray | None,
-        p: Conv,
-    ) -> np.ndarray:
-        return self._array_call(SEPARABLE_CONV, x, w_depth, w_point, b, p)
-
     def vjp(
         self,
         op: str,
@@ -518,6 +470,22 @@ class ProxyAdapter(Adapter):
         except BaseException:  # interrupted mid-exchange: the pipe is out of step
             _kill_quietly(self._slot)
             raise
+
+
+def _forwarded(op: str) -> Callable[..., np.ndarray]:
+    """The proxy's method `op`: the child surface's, called with the same arguments."""
+
+    def forward(self: ProxyAdapter, *args: Any) -> np.ndarray:
+        return self._array_call(op, *args)
+
+    forward.__name__, forward.__qualname__ = op, f"ProxyAdapter.{op}"
+    forward.__doc__ = f"The child surface's {op}, forwarded."
+    return forward
+
+
+# Every operation of the adapter contract (adapters/base.py) is forwarded as it is called.
+for _op in OPERATIONS:
+    setattr(ProxyAdapter, _op, _forwarded(_op))
 
 
 # --- the child side -------------------------------------------------------------

@@ -38,7 +38,7 @@ import pytest
 
 from adapters.base import Adapter
 from suites import descriptor, known_issues, verdict
-from suites.strategies import Setup
+from suites.example import Setup
 
 _state: dict[str, Any] = {
     "examples": 0,

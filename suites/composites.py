@@ -2,7 +2,8 @@
 
 Each composite has a reference function (the definition in reference/) and
 a backend pipeline that chains the backend's primitive operations exactly as
-a network would. Both take the same operands; `oracle` dispatches to them.
+a network would. Both take the same operands; its record in suites/operations.py
+names the operations it needs and its weights, one per stage.
 """
 
 from __future__ import annotations
@@ -18,15 +19,6 @@ from reference.params import ChannelShuffle, Conv
 from reference.separable import axis_step, flattened_kernel, spatially_separable_kernel
 
 Arrays = Mapping[str, np.ndarray | None]
-
-# Operation names, and the primitive operations each one needs from a backend.
-NEEDS = {
-    "depthwise_separable": ("conv",),
-    "spatially_separable": ("conv",),
-    "flattened": ("conv",),
-    "shuffled_grouped": ("conv", "channel_shuffle"),
-}
-
 
 # A composite's unpadded steps (the 1x1 ones) need one of these forms from the backend.
 UNPADDED_FORMS = frozenset({"valid", "symmetric"})
@@ -67,16 +59,11 @@ def reference(op: str, a: Arrays, p: Conv) -> np.ndarray:
     raise KeyError(op)
 
 
-def lengths(op: str, shapes: Mapping[str, tuple[int, ...] | None]) -> list[int]:
-    """NUM.2 accumulation length of each stage (bias counted in the last one)."""
+def lengths(weights: tuple[str, ...], shapes: Mapping[str, tuple[int, ...] | None]) -> list[int]:
+    """NUM.2 accumulation length of each stage, one weight operand per stage, in order (bias
+    counted in the last one)."""
     bias = 1 if shapes.get("b") is not None else 0
-    per = {
-        "depthwise_separable": ("w_depth", "w_point"),
-        "spatially_separable": ("w_col", "w_row"),
-        "flattened": ("w_lateral", "w_vertical", "w_horizontal"),
-        "shuffled_grouped": ("w1", "w2"),
-    }[op]
-    stages = [int(np.prod(shapes[name][1:])) for name in per]  # type: ignore[index]
+    stages = [int(np.prod(shapes[name][1:])) for name in weights]  # type: ignore[index]
     stages[-1] += bias
     return stages
 

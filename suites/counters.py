@@ -26,7 +26,7 @@ from adapters.base import (
 from reference import cost
 from reference.sizes import conv_output_shape
 from suites import outcomes
-from suites.strategies import Example, Setup
+from suites.example import Example, Setup
 from suites.verdict import fail
 
 # The clause a failure cites, one per kind of count, so that a known-issue entry for one

@@ -27,8 +27,8 @@ from reference.params import Conv, ConvTranspose, DeformConv
 from reference.sizes import effective_kernel, resolve_padding
 from reference.transposed import output_padding_limit
 from suites import invalid, oracle
+from suites.example import Setup
 from suites.invalid import EXPLICIT, Kind, StrategyError
-from suites.strategies import Setup
 
 # --- breakers: one size set to 0 -----------------------------------------------------------
 

@@ -17,22 +17,17 @@ from reference.params import (
     ChannelShuffle,
     Conv,
     ConvTranspose,
-    DeformConv,
     OutputPaddingRule,
     PaddingMode,
     SameSplit,
 )
 from reference.sizes import effective_kernel, resolve_padding, transposed_explicit
-from suites.strategies import Setup
+from suites.example import Setup
+from suites.operations import OPERATIONS
 
-PARAM_TYPES = {
-    "conv": Conv,
-    "depthwise_conv": Conv,
-    "separable_conv": Conv,
-    "conv_transpose": ConvTranspose,
-    "deform_conv": DeformConv,
-    "channel_shuffle": ChannelShuffle,
-}
+# The operations a descriptor can name (a composite block has a descriptor, which names
+# its operands, but no decoding: suites/test_replay.py replays single operations only).
+PARAM_TYPES = {name: op.params for name, op in OPERATIONS.items() if not op.composite}
 
 
 class DescriptorError(ValueError):
@@ -62,16 +57,6 @@ def encode(setup: Setup) -> str:
     return ";".join(parts)
 
 
-# Operand names per operation, in descriptor order (None-able ones may be `none`).
-OPERANDS = {
-    "conv": ("x", "w", "b"),
-    "depthwise_conv": ("x", "w", "b"),
-    "separable_conv": ("x", "w_depth", "w_point", "b"),
-    "conv_transpose": ("x", "w", "b"),
-    "deform_conv": ("x", "offset", "mask", "w", "b"),
-    "channel_shuffle": ("x",),
-}
-OPTIONAL_OPERANDS = frozenset({"b", "mask"})
 # String-valued parameters and what each may be (reference/params.py).
 CHOICES = {
     "padding_mode": get_args(PaddingMode),
@@ -116,9 +101,9 @@ def decode(text: str) -> Setup:
         if key in values:
             raise DescriptorError(f"descriptor field {key!r} is given twice")
         values[key] = value
-    cls = PARAM_TYPES[op]
+    record = OPERATIONS[op]
+    cls, operands, optional = record.params, record.operands, record.optional
     names = [f.name for f in fields(cls)]
-    operands = OPERANDS[op]
     known = (*operands, *names, "dtype", "mode")
     unknown = [k for k in values if k not in known]
     if unknown:
@@ -126,7 +111,7 @@ def decode(text: str) -> Setup:
             f"descriptor field {unknown[0]!r} is not one of {op}'s fields: {', '.join(known)}"
         )
     required = [
-        *(o for o in operands if o not in OPTIONAL_OPERANDS),
+        *(o for o in operands if o not in optional),
         *(f.name for f in fields(cls) if f.default is MISSING),
         "dtype",
     ]
@@ -141,7 +126,7 @@ def decode(text: str) -> Setup:
     shapes: dict[str, tuple[int, ...] | None] = {}
     for key in known:
         if key not in values or key in ("dtype", "mode"):
-            if key in OPTIONAL_OPERANDS and key in operands:
+            if key in optional:
                 shapes[key] = None
             continue
         value = values[key]

@@ -16,7 +16,7 @@ from adapters.base import Adapter
 from reference.params import Conv, ConvTranspose, DeformConv
 from reference.sizes import conv_output_shape
 from suites import invalid, isolation, oracle, strategies
-from suites.strategies import Setup
+from suites.example import Setup
 from suites.verdict import check_example
 
 NETWORKS = Path(__file__).with_name("networks.toml")

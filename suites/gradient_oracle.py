@@ -16,8 +16,8 @@ from reference import gradients
 from reference.numerics import exact_value_range
 from reference.params import Conv, ConvTranspose, DeformConv, Params
 from reference.sizes import conv_output_shape
+from suites.example import Setup
 from suites.oracle import LOOP_LIMIT, Expectation, macs
-from suites.strategies import Setup
 
 Arrays = Mapping[str, np.ndarray | None]
 

@@ -13,29 +13,29 @@ undeclaring backend with (ERR.9): negative explicit padding in zeros mode.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from hypothesis import strategies as st
 
 from adapters.base import (
-    CHANNEL_SHUFFLE,
     CONV,
-    CONV_TRANSPOSE,
-    DEFORM_CONV,
     DEPTHWISE_CONV,
     SEPARABLE_CONV,
     OpSupport,
 )
-from reference import conv as conv_ref
-from reference import deformable, grouped, separable, shuffle, transposed
+from reference import deformable, transposed
 from reference.checks import SpecError
 from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv
 from reference.sizes import effective_kernel, same_padding
 from suites import strategies
-from suites.strategies import Example, Setup, Shapes
+from suites.example import Example, Setup, Shapes
+
+if TYPE_CHECKING:
+    from suites.operations import Operation
 
 EXPLICIT = ("symmetric", "asymmetric")
 CONV_FORMS = ("symmetric", "asymmetric", "valid", "same", "same_begin", "negative")
@@ -80,13 +80,7 @@ class Kind:
                 return f"it needs {field}=True, the backend declares {field}=False"
         if self.output_padding and not support.output_padding_rule:
             return "the backend's API takes no output_padding"
-        if op in (CONV, DEPTHWISE_CONV, SEPARABLE_CONV) and not viable_modes(support, self):
-            return f"it needs padding forms {self.forms} with modes {self.modes}"
-        if op == CONV_TRANSPOSE and not transposed_forms(support, self.forms):
-            return f"it needs padding forms {self.forms}"
-        if op == DEFORM_CONV and not (support.padding & set(EXPLICIT)):
-            return "it needs explicit padding"
-        return None
+        return _operation(op).base_setups.unavailable(support, self)
 
 
 # --- the valid configurations a violation starts from ------------------------------------
@@ -109,28 +103,68 @@ def transposed_forms(support: OpSupport, forms: tuple[str, ...] | None) -> tuple
     return tuple(f for f in declared if f in support.padding and (forms is None or f in forms))
 
 
+@dataclass(frozen=True)
+class BaseSetups:
+    """The valid configurations of one operation that its violations start from."""
+
+    # Valid setups inside the declaration `support`, within the kind's restriction.
+    draw: Callable[[OpSupport, Kind], st.SearchStrategy[Setup]]
+    # Why that restriction leaves nothing to draw for a backend declaring `support`, or None.
+    unavailable: Callable[[OpSupport, Kind], str | None]
+
+
 def base_setup(op: str, support: OpSupport, kind: Kind) -> st.SearchStrategy[Setup]:
     """A valid configuration of `op` inside the declaration, within the kind's restriction."""
-    if op in (CONV, DEPTHWISE_CONV, SEPARABLE_CONV):
-        depthwise = op != CONV
-        setups = strategies.conv_setups(
-            support,
-            # exact_range knows a separable setup only under its operand names, given below.
-            op=DEPTHWISE_CONV if depthwise else CONV,
-            ranks=(2,) if op == SEPARABLE_CONV else (1, 2, 3),
-            depthwise=depthwise,
-            forms=kind.forms,
-            modes=viable_modes(support, kind),
-        )
-        return setups.map(_as_separable) if op == SEPARABLE_CONV else setups
-    if op == CONV_TRANSPOSE:
-        return strategies.transposed_setups(support, forms=transposed_forms(support, kind.forms))
-    if op == DEFORM_CONV:
-        masked = True if "mask" in kind.needs else None
-        return strategies.deform_setups(support, masked=masked)
-    if op == CHANNEL_SHUFFLE:
-        return strategies.shuffle_setups(support)
-    raise KeyError(op)
+    return _operation(op).base_setups.draw(support, kind)
+
+
+def _conv_family(
+    support: OpSupport, kind: Kind, depthwise: bool, ranks: tuple[int, ...]
+) -> st.SearchStrategy[Setup]:
+    return strategies.conv_setups(
+        support,
+        op=DEPTHWISE_CONV if depthwise else CONV,
+        ranks=ranks,
+        depthwise=depthwise,
+        forms=kind.forms,
+        modes=viable_modes(support, kind),
+    )
+
+
+def _conv_family_unavailable(support: OpSupport, kind: Kind) -> str | None:
+    if viable_modes(support, kind):
+        return None
+    return f"it needs padding forms {kind.forms} with modes {kind.modes}"
+
+
+CONV_SETUPS = BaseSetups(
+    lambda support, kind: _conv_family(support, kind, False, (1, 2, 3)), _conv_family_unavailable
+)
+DEPTHWISE_SETUPS = BaseSetups(
+    lambda support, kind: _conv_family(support, kind, True, (1, 2, 3)), _conv_family_unavailable
+)
+# exact_range knows a separable setup only under its operand names, given by _as_separable.
+SEPARABLE_SETUPS = BaseSetups(
+    lambda support, kind: _conv_family(support, kind, True, (2,)).map(_as_separable),
+    _conv_family_unavailable,
+)
+TRANSPOSED_SETUPS = BaseSetups(
+    lambda support, kind: strategies.transposed_setups(
+        support, forms=transposed_forms(support, kind.forms)
+    ),
+    lambda support, kind: (
+        None if transposed_forms(support, kind.forms) else f"it needs padding forms {kind.forms}"
+    ),
+)
+DEFORM_SETUPS = BaseSetups(
+    lambda support, kind: strategies.deform_setups(
+        support, masked=True if "mask" in kind.needs else None
+    ),
+    lambda support, kind: None if support.padding & set(EXPLICIT) else "it needs explicit padding",
+)
+SHUFFLE_SETUPS = BaseSetups(
+    lambda support, kind: strategies.shuffle_setups(support), lambda support, kind: None
+)
 
 
 def _as_separable(setup: Setup) -> Setup:
@@ -703,22 +737,20 @@ SHUFFLE_KINDS = (
 )
 
 
-KINDS: dict[str, tuple[Kind, ...]] = {
-    CONV: CONV_KINDS,
-    DEPTHWISE_CONV: DEPTHWISE_KINDS,
-    SEPARABLE_CONV: SEPARABLE_KINDS,
-    CONV_TRANSPOSE: TRANSPOSED_KINDS,
-    DEFORM_CONV: DEFORM_KINDS,
-    CHANNEL_SHUFFLE: SHUFFLE_KINDS,
-}
-
-
-def kind(op: str, name: str, kinds: dict[str, tuple[Kind, ...]] = KINDS) -> Kind:
-    """The kind `name` of `op` in a table of kinds (the violations of ERR.4-ERR.8 by default)."""
-    for k in kinds[op]:
+def kind(op: str, name: str, kinds: Mapping[str, tuple[Kind, ...]] | None = None) -> Kind:
+    """The kind `name` of `op` in a table of kinds (by default the operation's violations of
+    ERR.4-ERR.8, its record's `invalid_kinds`)."""
+    for k in _operation(op).invalid_kinds if kinds is None else kinds[op]:
         if k.name == name:
             return k
     raise KeyError(f"{op} has no kind {name!r}")
+
+
+def _operation(op: str) -> Operation:
+    # Imported here: the records name this module's kinds and setups.
+    from suites.operations import OPERATIONS
+
+    return OPERATIONS[op]
 
 
 # --- the strategies ----------------------------------------------------------------------
@@ -730,7 +762,7 @@ def invalid_setups(
 ) -> Invalid:
     """A configuration of `op` with one violation (of kind `name`, or any that applies)."""
     if name is None:
-        options = [k for k in KINDS[op] if k.unsupported(op, support) is None]
+        options = [k for k in _operation(op).invalid_kinds if k.unsupported(op, support) is None]
         chosen = draw(st.sampled_from(options), label="violation")
     else:
         chosen = kind(op, name)
@@ -754,25 +786,12 @@ def _zeros(setup: Setup) -> dict[str, np.ndarray | None]:
 
 
 def reference_check(setup: Setup) -> None:
-    """Run the reference's validation of `setup` (raises SpecError if it is invalid)."""
-    a, p = _zeros(setup), setup.params
-    x = a["x"]
-    assert x is not None
-    if setup.op in (CONV, DEPTHWISE_CONV) and isinstance(p, Conv):
-        if setup.op == DEPTHWISE_CONV:
-            grouped.check_depthwise(x, a["w"], p)  # type: ignore[arg-type]
-        conv_ref.validate(x, a["w"], a.get("b"), p)  # type: ignore[arg-type]
-    elif setup.op == SEPARABLE_CONV and isinstance(p, Conv):
-        # The whole definition: its checks (SEP.1, GRP.2, CONV) run before any arithmetic.
-        separable.depthwise_separable(x, a["w_depth"], a["w_point"], None, a.get("b"), p)  # type: ignore[arg-type]
-    elif setup.op == CONV_TRANSPOSE and isinstance(p, ConvTranspose):
-        transposed.validate(x, a["w"], a.get("b"), p)  # type: ignore[arg-type]
-    elif setup.op == DEFORM_CONV and isinstance(p, DeformConv):
-        deformable.validate(x, a["offset"], a.get("mask"), a["w"], a.get("b"), p)  # type: ignore[arg-type]
-    elif setup.op == CHANNEL_SHUFFLE and isinstance(p, ChannelShuffle):
-        shuffle.validate(x, p)
-    else:
+    """Run the reference's validation of `setup` (raises SpecError if it is invalid; KeyError
+    for an operation the reference does not validate as one, such as a composite block)."""
+    validate = _operation(setup.op).validate
+    if validate is None:
         raise KeyError(setup.op)
+    validate(_zeros(setup), setup.params)
 
 
 def check_rejected(setup: Setup, clause: str, description: str) -> None:

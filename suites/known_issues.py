@@ -33,7 +33,7 @@ from reference.checks import SpecError
 from reference.params import Conv, ConvTranspose
 from reference.sizes import conv_output_lengths, conv_transpose_output_lengths, resolve_padding
 from suites import invalid, platform
-from suites.strategies import Setup
+from suites.example import Setup
 
 KNOWN_DIR = Path(__file__).resolve().parent.parent / "adapters" / "known_issues"
 REQUIRED = (

@@ -1,14 +1,19 @@
-"""What each operation must return: the reference result, its magnitude term and length.
+"""What each operation must return: the reference result, its magnitude term and length,
+the range of exact inputs (NUM.5) and the output shape.
 
 The scalar loop (the definition) computes the expected values whenever the
 configuration is small enough; above LOOP_LIMIT multiply-adds the vectorized
 float64 oracle does, which the reference self-tests prove equal to the loop.
+
+The functions here are per operation; each operation's record (suites/operations.py)
+names its own, and `expect`, `exact_range`, `expected_shape` and `run` look them up by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,13 +21,17 @@ from adapters.base import Adapter
 from reference import conv as conv_ref
 from reference import deformable, grouped, separable, shuffle, transposed
 from reference.numerics import exact_value_range
-from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
+from reference.params import Conv, ConvTranspose, DeformConv, Params
 from reference.sizes import conv_output_shape, conv_transpose_output_shape
 from suites import composites
+
+if TYPE_CHECKING:
+    from suites.operations import Operation
 
 LOOP_LIMIT = 20_000
 
 Arrays = Mapping[str, np.ndarray | None]
+OperandShapes = Mapping[str, tuple[int, ...] | None]
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ def loop_affordable(work: int, shape_out: tuple[int, ...], limit: int = 0) -> bo
     return work <= limit and int(np.prod(shape_out)) <= limit
 
 
-def _conv(a: Arrays, p: Params) -> Expectation:
+def expect_conv(a: Arrays, p: Params) -> Expectation:
     assert isinstance(p, Conv)
     x, w, b = _f64(a["x"]), _f64(a["w"]), _f64(a.get("b"))
     assert x is not None and w is not None
@@ -62,7 +71,7 @@ def _conv(a: Arrays, p: Params) -> Expectation:
     return Expectation(values, magnitude, conv_ref.accumulation_terms(w.shape, p, b is not None))
 
 
-def _depthwise(a: Arrays, p: Params) -> Expectation:
+def expect_depthwise(a: Arrays, p: Params) -> Expectation:
     """GRP.2: the depthwise convolution is the grouped convolution with groups = C_in, after
     its own checks (grouped.depthwise_conv): the scalar loop, or where that is too long its
     proven-equal fast form, as for any convolution."""
@@ -70,10 +79,10 @@ def _depthwise(a: Arrays, p: Params) -> Expectation:
     x, w = _f64(a["x"]), _f64(a["w"])
     assert x is not None and w is not None
     grouped.check_depthwise(x, w, p)
-    return _conv(a, p)
+    return expect_conv(a, p)
 
 
-def _separable(a: Arrays, p: Params) -> Expectation:
+def expect_separable(a: Arrays, p: Params) -> Expectation:
     """NUM.6: a composition's bound uses the composition of magnitudes and summed lengths.
 
     SEP.1's definition where its loops are affordable; elsewhere the same two steps with
@@ -104,7 +113,7 @@ def _separable_fast(
     return conv_ref.conv_fast(hidden, point, b, unit)
 
 
-def _conv_transpose(a: Arrays, p: Params) -> Expectation:
+def expect_conv_transpose(a: Arrays, p: Params) -> Expectation:
     assert isinstance(p, ConvTranspose)
     x, w, b = _f64(a["x"]), _f64(a["w"]), _f64(a.get("b"))
     assert x is not None and w is not None
@@ -116,7 +125,7 @@ def _conv_transpose(a: Arrays, p: Params) -> Expectation:
     return Expectation(values, magnitude, transposed.accumulation_terms(w.shape, p, b is not None))
 
 
-def _deform(a: Arrays, p: Params) -> Expectation:
+def expect_deform(a: Arrays, p: Params) -> Expectation:
     assert isinstance(p, DeformConv)
     x, off, m, w, b = (_f64(a[k]) if k in a else None for k in ("x", "offset", "mask", "w", "b"))
     assert x is not None and off is not None and w is not None
@@ -127,117 +136,170 @@ def _deform(a: Arrays, p: Params) -> Expectation:
     return Expectation(values, magnitude, deformable.accumulation_terms(w.shape, p, b is not None))
 
 
-def _shuffle(a: Arrays, p: Params) -> Expectation:
-    assert isinstance(p, ChannelShuffle)
-    x = _f64(a["x"])
-    assert x is not None
-    values = shuffle.channel_shuffle(x, p)
-    return Expectation(values, np.abs(values), 0)
+def expect_permutation(
+    definition: Callable[[np.ndarray, Any], np.ndarray],
+) -> Callable[[Arrays, Params], Expectation]:
+    """An operation that only moves its input's values (SHUF.2): `definition(x, p)` gives
+    them, bit-exact, with no accumulation."""
+
+    def expectation(a: Arrays, p: Params) -> Expectation:
+        x = _f64(a["x"])
+        assert x is not None
+        values = definition(x, p)
+        return Expectation(values, np.abs(values), 0)
+
+    return expectation
 
 
-def _composite(op: str) -> Callable[[Arrays, Params], Expectation]:
-    """NUM.6: the composition's magnitude on absolute values; stage lengths plus one per stage."""
+expect_shuffle = expect_permutation(shuffle.channel_shuffle)
 
-    def expect_composite(a: Arrays, p: Params) -> Expectation:
+
+def expect_composite(op: str, weights: tuple[str, ...]) -> Callable[[Arrays, Params], Expectation]:
+    """NUM.6: the composition's magnitude on absolute values; stage lengths plus one per stage.
+    `weights`: the composite's weight operands, one per stage, in order."""
+
+    def expectation(a: Arrays, p: Params) -> Expectation:
         assert isinstance(p, Conv)
         values = composites.reference(op, {k: _f64(v) for k, v in a.items()}, p)
         magnitude = composites.reference(op, {k: _abs(v) for k, v in a.items()}, p)
-        stages = composites.lengths(op, {k: None if v is None else v.shape for k, v in a.items()})
+        shapes = {k: None if v is None else v.shape for k, v in a.items()}
+        stages = composites.lengths(weights, shapes)
         return Expectation(values, magnitude, sum(stages) + len(stages))
 
-    return expect_composite
+    return expectation
 
 
-EXPECTATIONS: dict[str, Callable[[Arrays, Params], Expectation]] = {
-    "conv": _conv,
-    "depthwise_conv": _depthwise,
-    "separable_conv": _separable,
-    "conv_transpose": _conv_transpose,
-    "deform_conv": _deform,
-    "channel_shuffle": _shuffle,
-    **{op: _composite(op) for op in composites.NEEDS},
-}
+# --- NUM.5: the largest integer magnitude m of inputs that keeps an operation exact (0: none) --
+
+
+def conv_range(shapes: OperandShapes, p: Params, dtype: str) -> int:
+    """A convolution's (CONV.2, GRP.2) range: one accumulation of its length."""
+    w = shapes.get("w")
+    assert w is not None and isinstance(p, Conv)
+    return exact_value_range(conv_ref.accumulation_terms(w, p, shapes.get("b") is not None), dtype)
+
+
+def separable_range(shapes: OperandShapes, p: Params, dtype: str) -> int:
+    wd, wp = shapes["w_depth"], shapes["w_point"]
+    assert wd is not None and wp is not None
+    stages = [int(np.prod(wd[1:])), int(np.prod(wp[1:])) + 1]
+    return exact_value_range(int(np.prod([n + 1 for n in stages])), dtype, factors=3)
+
+
+def composite_range(weights: tuple[str, ...]) -> Callable[[OperandShapes, Params, str], int]:
+    """A composite's range, from its stages' lengths (`weights`: one weight per stage)."""
+
+    def range_of(shapes: OperandShapes, p: Params, dtype: str) -> int:
+        # |stage i| <= (n_i + 1) * m * |stage i-1|, starting from |x| <= m.
+        stages = composites.lengths(weights, shapes)
+        length = int(np.prod([n + 1 for n in stages]))
+        return exact_value_range(length, dtype, factors=len(stages) + 1)
+
+    return range_of
+
+
+def conv_transpose_range(shapes: OperandShapes, p: Params, dtype: str) -> int:
+    w = shapes.get("w")
+    assert w is not None and isinstance(p, ConvTranspose)
+    bias = shapes.get("b") is not None
+    return exact_value_range(transposed.accumulation_terms(w, p, bias), dtype)
+
+
+def deform_range(shapes: OperandShapes, p: Params, dtype: str) -> int:
+    # Bilinear weights are multiples of 1/64 (offsets on the 1/8 grid, NUM.4): 6 more
+    # bits; the mask is a third integer factor of every term.
+    w = shapes.get("w")
+    assert w is not None and isinstance(p, DeformConv)
+    factors = 3 if shapes.get("mask") is not None else 2
+    bias = shapes.get("b") is not None
+    return exact_value_range(64 * deformable.accumulation_terms(w, p, bias), dtype, factors)
+
+
+def permutation_range(shapes: OperandShapes, p: Params, dtype: str) -> int:
+    """A permutation (SHUF.2) moves values: any representable integer stays exact."""
+    return exact_value_range(1, dtype)
+
+
+# --- the output shape of each operation's size clause ---------------------------------------
+
+
+def conv_shape(shapes: OperandShapes, p: Params) -> tuple[int, ...]:
+    x, w = shapes["x"], shapes.get("w")
+    assert x is not None and w is not None and isinstance(p, Conv)
+    return conv_output_shape(x, w, p)
+
+
+def separable_shape(shapes: OperandShapes, p: Params) -> tuple[int, ...]:
+    x, wp, wd = shapes["x"], shapes["w_point"], shapes["w_depth"]
+    assert x is not None and wp is not None and wd is not None and isinstance(p, Conv)
+    return (x[0], wp[0], *conv_output_shape(x, wd, p)[2:])
+
+
+def composite_shape(op: str) -> Callable[[OperandShapes, Params], tuple[int, ...]]:
+    """A composite's shape: its definition's, on zeros."""
+
+    def shape_of(shapes: OperandShapes, p: Params) -> tuple[int, ...]:
+        assert shapes["x"] is not None and isinstance(p, Conv)
+        zeros = {k: np.zeros(v) if v else None for k, v in shapes.items()}
+        values = composites.reference(op, zeros, p)
+        return values.shape
+
+    return shape_of
+
+
+def conv_transpose_shape(shapes: OperandShapes, p: Params) -> tuple[int, ...]:
+    x, w = shapes["x"], shapes.get("w")
+    assert x is not None and w is not None and isinstance(p, ConvTranspose)
+    return conv_transpose_output_shape(x, w, p)
+
+
+def deform_shape(shapes: OperandShapes, p: Params) -> tuple[int, ...]:
+    x, w = shapes["x"], shapes.get("w")
+    assert x is not None and w is not None and isinstance(p, DeformConv)
+    conv = Conv(stride=p.stride, dilation=p.dilation, padding=p.padding, groups=p.groups)
+    return conv_output_shape(x, w, conv)
+
+
+def same_shape(shapes: OperandShapes, p: Params) -> tuple[int, ...]:
+    """The input's shape (SHUF.1)."""
+    x = shapes["x"]
+    assert x is not None
+    return tuple(x)
+
+
+# --- by operation name: the records of suites/operations.py ---------------------------------
 
 
 def expect(op: str, arrays: Arrays, p: Params) -> Expectation:
-    return EXPECTATIONS[op](arrays, p)
+    return _operation(op).expect(arrays, p)
 
 
-def exact_range(
-    op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params, dtype: str
-) -> int:
+def exact_range(op: str, shapes: OperandShapes, p: Params, dtype: str) -> int:
     """NUM.5: the largest integer magnitude m of inputs that keeps this operation exact (0: none)."""
-    w = shapes.get("w")
-    bias = shapes.get("b") is not None
-    if op in ("conv", "depthwise_conv"):
-        assert w is not None and isinstance(p, Conv)
-        return exact_value_range(conv_ref.accumulation_terms(w, p, bias), dtype)
-    if op == "separable_conv":
-        wd, wp = shapes["w_depth"], shapes["w_point"]
-        assert wd is not None and wp is not None
-        stages = [int(np.prod(wd[1:])), int(np.prod(wp[1:])) + 1]
-        return exact_value_range(int(np.prod([n + 1 for n in stages])), dtype, factors=3)
-    if op in composites.NEEDS:
-        # |stage i| <= (n_i + 1) * m * |stage i-1|, starting from |x| <= m.
-        stages = composites.lengths(op, shapes)
-        length = int(np.prod([n + 1 for n in stages]))
-        return exact_value_range(length, dtype, factors=len(stages) + 1)
-    if op == "conv_transpose":
-        assert w is not None and isinstance(p, ConvTranspose)
-        return exact_value_range(transposed.accumulation_terms(w, p, bias), dtype)
-    if op == "deform_conv":
-        # Bilinear weights are multiples of 1/64 (offsets on the 1/8 grid, NUM.4): 6 more
-        # bits; the mask is a third integer factor of every term.
-        assert w is not None and isinstance(p, DeformConv)
-        factors = 3 if shapes.get("mask") is not None else 2
-        return exact_value_range(64 * deformable.accumulation_terms(w, p, bias), dtype, factors)
-    return exact_value_range(1, dtype)  # a permutation: any representable integer
+    return _operation(op).exact_range(shapes, p, dtype)
 
 
-def expected_shape(
-    op: str, shapes: Mapping[str, tuple[int, ...] | None], p: Params
-) -> tuple[int, ...]:
-    x, w = shapes["x"], shapes.get("w")
-    assert x is not None
-    if op == "conv" or op == "depthwise_conv":
-        assert w is not None and isinstance(p, Conv)
-        return conv_output_shape(x, w, p)
-    if op in composites.NEEDS:
-        assert isinstance(p, Conv)
-        values = composites.reference(
-            op, {k: np.zeros(v) if v else None for k, v in shapes.items()}, p
-        )
-        return values.shape
-    if op == "separable_conv":
-        wp = shapes["w_point"]
-        wd = shapes["w_depth"]
-        assert wp is not None and wd is not None and isinstance(p, Conv)
-        return (x[0], wp[0], *conv_output_shape(x, wd, p)[2:])
-    if op == "conv_transpose":
-        assert w is not None and isinstance(p, ConvTranspose)
-        return conv_transpose_output_shape(x, w, p)
-    if op == "deform_conv":
-        assert w is not None and isinstance(p, DeformConv)
-        conv = Conv(stride=p.stride, dilation=p.dilation, padding=p.padding, groups=p.groups)
-        return conv_output_shape(x, w, conv)
-    return tuple(x)
+def expected_shape(op: str, shapes: OperandShapes, p: Params) -> tuple[int, ...]:
+    return _operation(op).output_shape(shapes, p)
 
 
 def run(adapter: Adapter, op: str, arrays: Arrays, p: Params) -> np.ndarray:
     """Call the backend's operation with the example's operands."""
-    a = arrays
-    if op == "conv":
-        return adapter.conv(a["x"], a["w"], a.get("b"), p)  # type: ignore[arg-type]
-    if op == "depthwise_conv":
-        return adapter.depthwise_conv(a["x"], a["w"], a.get("b"), p)  # type: ignore[arg-type]
-    if op == "separable_conv":
-        return adapter.separable_conv(a["x"], a["w_depth"], a["w_point"], a.get("b"), p)  # type: ignore[arg-type]
-    if op == "conv_transpose":
-        return adapter.conv_transpose(a["x"], a["w"], a.get("b"), p)  # type: ignore[arg-type]
-    if op == "deform_conv":
-        return adapter.deform_conv(a["x"], a["offset"], a.get("mask"), a["w"], a.get("b"), p)  # type: ignore[arg-type]
-    if op == "channel_shuffle":
-        return adapter.channel_shuffle(a["x"], p)  # type: ignore[arg-type]
-    if op in composites.NEEDS:
-        return composites.run(adapter, op, a, p)  # type: ignore[arg-type]
-    raise KeyError(op)
+    return _operation(op).call(adapter, arrays, p)
+
+
+def _operation(op: str) -> Operation:
+    # Imported here: the records name this module's functions.
+    from suites.operations import OPERATIONS
+
+    return OPERATIONS[op]
+
+
+def __getattr__(name: str) -> object:
+    """EXPECTATIONS, each operation's expectation by name, for the modules that still ask for
+    it by that name (suites/verdict.py, conftest.py); suites/operations.py has them all."""
+    if name == "EXPECTATIONS":
+        from suites.operations import OPERATIONS
+
+        return {op: record.expect for op, record in OPERATIONS.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

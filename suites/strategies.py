@@ -12,7 +12,7 @@ Hypothesis draws the structure; operand values come from a drawn scheme and seed
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Pairs
 from reference.sizes import effective_kernel
 from suites import dispatch, values
+from suites.example import Example, Setup, Shapes
 
 # The small tier's largest spatial size and kernel per rank: small enough for the
 # scalar loop, large enough for every padding, stride and dilation interaction to show.
@@ -34,26 +35,6 @@ MAX_PER_GROUP = 3
 
 
 DTYPE_ORDER = ("float32", "float64", "float16", "bfloat16")
-Shapes = dict[str, tuple[int, ...] | None]
-
-
-@dataclass(frozen=True)
-class Setup:
-    """A drawn configuration before its arrays: what a failure prints first."""
-
-    op: str
-    params: Conv | ConvTranspose | DeformConv | ChannelShuffle
-    shapes: Shapes
-    dtype: str
-    exact: bool
-    # Which tier drew it (suites/dispatch.py SIZE_CLASSES), or where a fixed one came from.
-    size_class: str = "small"
-
-
-@dataclass(frozen=True)
-class Example:
-    setup: Setup
-    arrays: dict[str, np.ndarray | None]
 
 
 def _ordered(values: frozenset[str] | frozenset[int], allowed: tuple) -> list:

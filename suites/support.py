@@ -46,9 +46,10 @@ def padding_form(setup_params: object) -> str | None:
 
 def unsupported_reason(adapter: Adapter, setup: Any) -> str | None:
     """Why a fixed configuration (a replay, a network layer) is outside the declaration, or None."""
-    from suites.composites import NEEDS
+    from suites.operations import OPERATIONS
 
-    ops = NEEDS.get(setup.op, (setup.op,))
+    record = OPERATIONS.get(setup.op)
+    ops = (setup.op,) if record is None else record.needs
     for op in ops:
         support = adapter.support(op)
         if support is None:
@@ -60,7 +61,7 @@ def unsupported_reason(adapter: Adapter, setup: Any) -> str | None:
     checks: list[tuple[bool, str]] = [
         (setup.dtype in support.dtypes, f"dtype {setup.dtype}"),
         (
-            x is None or len(x) - 2 in support.ranks or setup.op == "channel_shuffle",
+            x is None or len(x) - 2 in support.ranks or (record is not None and not record.ranked),
             f"rank {None if x is None else len(x) - 2}",
         ),
     ]
@@ -72,7 +73,7 @@ def unsupported_reason(adapter: Adapter, setup: Any) -> str | None:
     if setup.shapes.get("b") is not None:
         checks.append((support.bias, "a bias"))
     groups = getattr(p, "groups", 1)
-    if setup.op != "channel_shuffle":
+    if record is None or record.conv_groups:
         checks.append((groups == 1 or support.groups, "groups > 1"))
     stride, dilation = getattr(p, "stride", (1,)), getattr(p, "dilation", (1,))
     checks.append((max(dilation) == 1 or support.dilation, "dilation > 1"))

@@ -15,6 +15,7 @@ from reference import conv as conv_ref
 from reference.numerics import numpy_dtype
 from reference.params import Conv
 from suites import strategies, values
+from suites.example import Example, Setup, Shapes
 from suites.oracle import Expectation
 from suites.support import require
 from suites.verdict import call_backend, check_dtype, check_shape, check_values
@@ -37,7 +38,7 @@ def batch_norms(draw: st.DrawFn, channels: int, name: str) -> acnet.BatchNorm:
 
 
 @st.composite
-def acnet_examples(draw: st.DrawFn, support: OpSupport) -> tuple[strategies.Example, acnet.ACBlock]:
+def acnet_examples(draw: st.DrawFn, support: OpSupport) -> tuple[Example, acnet.ACBlock]:
     """A block with odd k and padding >= (k//2)*d on every side, so no branch crops (ACNET.3)."""
     groups, c_in, c_out = draw(strategies.channels(support))
     k = draw(st.sampled_from([1, 3]), label="k")
@@ -59,13 +60,13 @@ def acnet_examples(draw: st.DrawFn, support: OpSupport) -> tuple[strategies.Exam
     dtype = draw(
         st.sampled_from([d for d in strategies.DTYPE_ORDER if d in support.dtypes]), label="dtype"
     )
-    shapes: strategies.Shapes = {
+    shapes: Shapes = {
         "x": (batch, c_in, *size),
         "square": (c_out, c_in // groups, k, k),
         "horizontal": (c_out, c_in // groups, 1, k),
         "vertical": (c_out, c_in // groups, k, 1),
     }
-    setup = strategies.Setup("acnet_block", p, shapes, dtype, exact=False)
+    setup = Setup("acnet_block", p, shapes, dtype, exact=False)
     arrays = {
         name: values.draw_array(draw, name, shape, dtype, exact_range=2 if name != "x" else 0)
         for name, shape in shapes.items()
@@ -79,7 +80,7 @@ def acnet_examples(draw: st.DrawFn, support: OpSupport) -> tuple[strategies.Exam
         bn_horizontal=draw(batch_norms(c_out, "bn_horizontal")),
         bn_vertical=draw(batch_norms(c_out, "bn_vertical")),
     )
-    return strategies.Example(setup, dict(arrays)), block
+    return Example(setup, dict(arrays)), block
 
 
 def expectation(x: np.ndarray, block: acnet.ACBlock, p: Conv) -> Expectation:
@@ -91,19 +92,15 @@ def expectation(x: np.ndarray, block: acnet.ACBlock, p: Conv) -> Expectation:
     )
 
 
-def conv_setup(
-    example: strategies.Example, p: Conv, w: np.ndarray, b: np.ndarray | None
-) -> strategies.Setup:
+def conv_setup(example: Example, p: Conv, w: np.ndarray, b: np.ndarray | None) -> Setup:
     """The single convolution that one backend call of the block runs."""
     x = example.arrays["x"]
     assert x is not None
-    shapes: strategies.Shapes = {"x": x.shape, "w": w.shape, "b": None if b is None else b.shape}
+    shapes: Shapes = {"x": x.shape, "w": w.shape, "b": None if b is None else b.shape}
     return replace(example.setup, op=CONV, params=p, shapes=shapes)
 
 
-def backend_block(
-    adapter: Adapter, example: strategies.Example, block: acnet.ACBlock
-) -> np.ndarray | None:
+def backend_block(adapter: Adapter, example: Example, block: acnet.ACBlock) -> np.ndarray | None:
     """Each branch through the backend's conv; batch norm and the sum applied in float64."""
     x = example.arrays["x"]
     assert x is not None

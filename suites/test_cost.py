@@ -24,6 +24,7 @@ from adapters.base import (
     OpSupport,
 )
 from suites import counters, outcomes, strategies
+from suites.example import Setup, Shapes
 from suites.support import require
 
 
@@ -38,7 +39,7 @@ def counted(
 
 
 @st.composite
-def acnet_setups(draw: st.DrawFn, support: OpSupport) -> strategies.Setup:
+def acnet_setups(draw: st.DrawFn, support: OpSupport) -> Setup:
     """An ACNet training block (ACNET.1) on a drawn 2-D convolution: odd k, its three kernels."""
     base = draw(
         strategies.conv_setups(support, ranks=(2,), modes=("zeros",), size_classes=("small",))
@@ -47,7 +48,7 @@ def acnet_setups(draw: st.DrawFn, support: OpSupport) -> strategies.Setup:
     x, w = base.shapes["x"], base.shapes["w"]
     assert x is not None and w is not None
     c_out, per_group = w[0], w[1]
-    shapes: strategies.Shapes = {
+    shapes: Shapes = {
         "x": x,
         "square": (c_out, per_group, k, k),
         "horizontal": (c_out, per_group, 1, k),
@@ -56,7 +57,7 @@ def acnet_setups(draw: st.DrawFn, support: OpSupport) -> strategies.Setup:
     return replace(base, op=ACNET_BLOCK, shapes=shapes, exact=False)
 
 
-def draw(data: st.DataObject, setups: st.SearchStrategy[strategies.Setup]) -> strategies.Setup:
+def draw(data: st.DataObject, setups: st.SearchStrategy[Setup]) -> Setup:
     return data.draw(setups, label="setup")
 
 
@@ -127,7 +128,7 @@ def test_acnet_block_parameters(backend, data) -> None:
 # --- FLOPs ------------------------------------------------------------------------------------
 
 
-def flop_setups(support: OpSupport, op: str) -> st.SearchStrategy[strategies.Setup]:
+def flop_setups(support: OpSupport, op: str) -> st.SearchStrategy[Setup]:
     if op == CONV:
         return strategies.conv_setups(support)
     return strategies.transposed_setups(support)

@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 from adapters.base import DEFORM_CONV
 from suites import strategies
 from suites.conv_draws import draw_example
+from suites.example import Example
 from suites.support import require
 from suites.verdict import check_example
 
 
-def draw_deform(data: st.DataObject, support, masked: bool) -> strategies.Example:
+def draw_deform(data: st.DataObject, support, masked: bool) -> Example:
     return draw_example(data, strategies.deform_setups(support, masked=masked))
 
 

@@ -12,6 +12,7 @@ from adapters.base import OpSupport
 from reference.params import Conv, ConvTranspose
 from reference.sizes import conv_output_shape, conv_transpose_output_shape
 from suites import dispatch, strategies
+from suites.example import Setup
 
 pytestmark = pytest.mark.selftest
 
@@ -49,7 +50,7 @@ def test_dispatch_transposed_convolutions_are_valid_and_within_the_budget(data) 
     assert work <= SLACK * dispatch.MAC_BUDGET, (setup, work)
 
 
-def _dispatch(setup: strategies.Setup) -> bool:
+def _dispatch(setup: Setup) -> bool:
     return setup.size_class == "dispatch"
 
 

@@ -27,19 +27,10 @@ from reference.params import Conv, ConvTranspose
 from reference.sizes import effective_kernel, resolve_padding
 from reference.transposed import onnx_pads, output_padding_limit
 from suites import degenerate, invalid, isolation, known_issues, oracle, outcomes, strategies
-from suites.strategies import Setup
+from suites.example import Example, Setup
+from suites.operations import OPERATIONS
 from suites.support import require
 from suites.verdict import check_example, check_result, check_shape
-
-# The ERR table that lists each operation's violations.
-TABLE = {
-    CONV: "ERR.4",
-    DEPTHWISE_CONV: "ERR.5",
-    SEPARABLE_CONV: "ERR.5",
-    CONV_TRANSPOSE: "ERR.6",
-    DEFORM_CONV: "ERR.7",
-    CHANNEL_SHUFFLE: "ERR.8",
-}
 
 
 def _extra(kind: invalid.Kind) -> tuple[str, ...]:
@@ -52,12 +43,12 @@ def _violations() -> list[object]:
             op,
             kind.name,
             marks=pytest.mark.clauses(
-                "ERR.1", "ERR.2", "ERR.3", TABLE[op], kind.clause, *_extra(kind)
+                "ERR.1", "ERR.2", "ERR.3", record.error_table, kind.clause, *_extra(kind)
             ),
             id=f"{op}-{kind.name}",
         )
-        for op, kinds in invalid.KINDS.items()
-        for kind in kinds
+        for op, record in OPERATIONS.items()
+        for kind in record.invalid_kinds
     ]
 
 
@@ -110,10 +101,6 @@ def test_declared_extension_leading_batch_axes(backend, op, data) -> None:
     _check_batch_extension(backend, op, data, "leading_batch_axes", batch_shapes)
 
 
-# The clause that defines each operation's values, under which known issues register them.
-_DEFINITION = {CONV: "CONV.2", CONV_TRANSPOSE: "TCONV.1"}
-
-
 def _check_batch_extension(
     backend, op: str, data: st.DataObject, name: str, batch_shapes: st.SearchStrategy
 ) -> None:
@@ -150,7 +137,7 @@ def _check_batch_extension(
     check_shape(backend, example, got, (*batch_shape, *expected.values.shape[1:]), "ERR.16")
     # Where a known issue makes the canonical call itself wrong, the extension cannot be held
     # to the definition there: that entry covers its values (the conv suites check the call).
-    known = known_issues.match(backend, example.setup, _DEFINITION[op])
+    known = known_issues.match(backend, example.setup, OPERATIONS[op].suite_value_clause)
     if known is not None:
         outcomes.record_known(known)
         return
@@ -469,7 +456,7 @@ def transposed_edges(draw: st.DrawFn, support: OpSupport, edge: str) -> Setup:
     return draw(strategies.with_numerics(support, CONV_TRANSPOSE, params, shapes))
 
 
-def _check_empty_batch_reference(setup: Setup, example: strategies.Example) -> None:
+def _check_empty_batch_reference(setup: Setup, example: Example) -> None:
     """The reference itself must give the empty shape of ERR.13 before a backend is asked to."""
     want = oracle.expected_shape(setup.op, setup.shapes, setup.params)
     got = oracle.expect(setup.op, example.arrays, setup.params).values.shape

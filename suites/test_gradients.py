@@ -24,7 +24,7 @@ from reference import deformable
 from reference.numerics import PRECISION, numpy_dtype
 from reference.params import DeformConv
 from suites import gradient_oracle, oracle, outcomes, strategies, values, verdict
-from suites.strategies import Example, Setup
+from suites.example import Example, Setup
 from suites.support import require
 
 

@@ -71,7 +71,7 @@ class AcceptingAdapter(AbortingAdapter):
 def example(stride: int = 1, dilation: int = 1, groups: int = 1, c_in: int = 2):
     """A 1-D convolution, invalid as the arguments make it; its operands are small integers."""
     from suites import invalid
-    from suites.strategies import Setup, Shapes
+    from suites.example import Setup, Shapes
 
     params = Conv(stride=(stride,), dilation=(dilation,), padding=((1, 1),), groups=groups)
     shapes: Shapes = {"x": (1, c_in, 6), "w": (2, c_in // groups, 3), "b": None}

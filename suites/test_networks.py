@@ -10,13 +10,12 @@ from __future__ import annotations
 import pytest
 
 from suites import fixed, outcomes, strategies
+from suites.operations import OPERATIONS
 from suites.oracle import exact_range
 from suites.support import unsupported_reason
 from suites.verdict import check_example
 
 LAYERS = {layer["name"]: layer for layer in fixed.network_layers()}
-CLAUSE = {"conv": "CONV.2", "conv_transpose": "TCONV.2", "deform_conv": "DEFORM.7"}
-SHAPE_CLAUSE = {"conv": "CONV.3", "conv_transpose": "TCONV.3", "deform_conv": "DEFORM.3"}
 
 
 @pytest.mark.clauses("CONV.2", "CONV.3", "TCONV.2", "TCONV.3", "DEFORM.7", "NUM.3", "NUM.5")
@@ -33,4 +32,5 @@ def test_network_layer(backend, layer: str, mode: str) -> None:
             f"exact mode (NUM.5) is not defined for {layer}'s accumulation length in float32"
         )
     example = strategies.seeded_operands(setup, fixed.seed_of(layer))
-    check_example(backend, example, clause=CLAUSE[setup.op], shape_clause=SHAPE_CLAUSE[setup.op])
+    record = OPERATIONS[setup.op]
+    check_example(backend, example, clause=record.value_clause, shape_clause=record.shape_clause)

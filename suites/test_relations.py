@@ -32,7 +32,7 @@ from reference.numerics import (
 from reference.params import Conv, ConvTranspose, Pairs
 from reference.sizes import conv_output_shape, conv_transpose_output_shape, effective_kernel
 from suites import outcomes
-from suites.strategies import Example, Setup
+from suites.example import Example, Setup
 from suites.support import require
 from suites.verdict import call_backend, check_shape, fail
 

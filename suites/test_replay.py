@@ -13,10 +13,8 @@ from __future__ import annotations
 import pytest
 
 from suites import descriptor, fixed, outcomes
+from suites.operations import OPERATIONS
 from suites.support import unsupported_reason
-
-SHAPE_CLAUSE = {"conv_transpose": "TCONV.3", "deform_conv": "DEFORM.3", "channel_shuffle": "SHUF.1"}
-VALUE_CLAUSE = {"conv_transpose": "TCONV.2", "deform_conv": "DEFORM.7", "channel_shuffle": "SHUF.2"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -36,7 +34,7 @@ def test_replay(backend, config: str) -> None:
         backend,
         setup,
         fixed.seed_of(config),
-        clause=VALUE_CLAUSE.get(setup.op, "CONV.2"),
-        shape_clause=SHAPE_CLAUSE.get(setup.op, "CONV.3"),
+        clause=OPERATIONS[setup.op].value_clause,
+        shape_clause=OPERATIONS[setup.op].shape_clause,
         description="the replayed configuration",
     )

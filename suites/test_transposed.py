@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 from adapters.base import CONV_TRANSPOSE, OpSupport
 from suites import strategies
 from suites.conv_draws import draw_example
+from suites.example import Example
 from suites.support import require
 from suites.verdict import check_example
 
 
-def draw_transposed(data: st.DataObject, support: OpSupport, **kw: object) -> strategies.Example:
+def draw_transposed(data: st.DataObject, support: OpSupport, **kw: object) -> Example:
     return draw_example(data, strategies.transposed_setups(support, **kw))  # type: ignore[arg-type]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.numpy_backend import NumpyAdapter
 from reference.params import Conv
-from suites.strategies import Example, Setup
+from suites.example import Example, Setup
 from suites.verdict import Nonconformance, check_example
 
 pytestmark = pytest.mark.selftest

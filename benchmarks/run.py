@@ -1,13 +1,13 @@
 """Teeth and speed: mutation testing of the conformance suites, and how fast they run.
 
-    python benchmarks/run.py mutants --profile ci            every mutant against the suites
-    python benchmarks/run.py mutants --profile ci --quick    a fast, diverse subset (CI)
-    python benchmarks/run.py speed                 throughput, oracle timings, peak memory
-    python benchmarks/run.py wall                  whole-run wall time with -n 1 and -n 2
-    python benchmarks/run.py rediscover            registry off: which registered bugs the
-                                                   suites find again
-    python benchmarks/run.py platforms             where each known issue reproduces
-    python benchmarks/run.py markdown              RESULTS.md's tables from the JSON results
+    python benchmarks/run.py mutants --profile ci          every mutant against the suites
+    python benchmarks/run.py mutants --profile ci --quick  a fast, diverse subset (CI)
+    python benchmarks/run.py speed                         throughput, oracle timings, peak memory
+    python benchmarks/run.py wall                          whole-run wall time, -n 1 and -n 2
+    python benchmarks/run.py rediscover                    registry off: which registered bugs
+                                                           the suites find again
+    python benchmarks/run.py platforms                     where each known issue reproduces
+    python benchmarks/run.py markdown                      RESULTS.md's tables from the results
 
 `python benchmarks/run.py COMMAND --help` lists a command's options; each command's
 module (benchmarks/mutation.py, speed.py, wall.py, rediscover.py, platform_sweep.py,

@@ -1,7 +1,7 @@
 """Where each known issue reproduces: every entry's example, in every dtype, per platform.
 
-    python benchmarks/platform_sweep.py                  every platform below, 2 at a time
-    python benchmarks/platform_sweep.py --markdown       the table from the saved JSON
+    python benchmarks/run.py platforms                  every platform below, 2 at a time
+    python benchmarks/run.py platforms --markdown       the table from the saved JSON
 
 A known issue that lives in one kernel reproduces only where that kernel runs
 (suites/platform.py). This replays each entry's pinned example, and the same
@@ -21,13 +21,14 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from benchmarks.record import RESULTS, ROOT
 
-RESULT = ROOT / "benchmarks" / "results" / "platform-sweep.json"
+if TYPE_CHECKING:
+    from adapters.base import Adapter
+
+RESULT = RESULTS / "platform-sweep.json"
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 FRAMEWORKS = ("torch", "tensorflow", "keras")
 # Name -> environment. oneDNN levels from AVX2 up, TensorFlow's oneDNN forced on, then off.
@@ -54,7 +55,7 @@ def replay_all(frameworks: tuple[str, ...]) -> dict[str, str]:
     from suites.support import unsupported_reason
     from suites.verdict import Nonconformance
 
-    adapters: dict[str, object] = {}
+    adapters: dict[str, Adapter | None] = {}
     found: dict[str, str] = {}
     for issue in known_issues.registry():
         if issue.framework not in frameworks:
@@ -70,14 +71,14 @@ def replay_all(frameworks: tuple[str, ...]) -> dict[str, str]:
                 text = issue.example.replace(f"dtype={base.dtype}", f"dtype={dtype}")
                 setup = descriptor.decode(text)
                 key = f"{issue.id}|{surface}|{dtype}"
-                if unsupported_reason(adapter, setup) is not None:  # type: ignore[arg-type]
+                if unsupported_reason(adapter, setup) is not None:
                     found[key] = "u"
                     continue
                 outcomes.current_stats()
                 with known_issues.suspended():
                     try:
                         fixed.replay(
-                            adapter,  # type: ignore[arg-type]
+                            adapter,
                             setup,
                             fixed.seed_of(text),
                             clause=issue.clauses[0],
@@ -96,7 +97,7 @@ def sweep(names: list[str], jobs: int) -> dict[str, dict[str, str]]:
     def one(name: str) -> tuple[str, dict[str, str]]:
         env = {**os.environ, **PLATFORMS[name], "PYTHONPATH": str(ROOT)}
         out = subprocess.run(
-            [sys.executable, __file__, "--child"],
+            [sys.executable, str(ROOT / "benchmarks" / "run.py"), "platforms", "--child"],
             env=env,
             capture_output=True,
             text=True,
@@ -125,13 +126,15 @@ def markdown(results: dict[str, dict[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # The child that replays every entry under one platform's environment: see sweep().
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--markdown", action="store_true", help="print the saved table")
     parser.add_argument("--only", nargs="+", choices=list(PLATFORMS), help="these platforms")
     parser.add_argument("--jobs", type=int, default=2, help="platforms at a time (default 2)")
-    options = parser.parse_args()
+
+
+def main(options: argparse.Namespace) -> int:
     if options.child:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         print(json.dumps(replay_all(FRAMEWORKS)))
@@ -146,7 +149,3 @@ def main() -> int:
     RESULT.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(markdown(results))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

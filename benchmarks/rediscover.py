@@ -1,9 +1,9 @@
 """Rediscovery: would the suites find each registered bug if it were not registered yet?
 
-    python benchmarks/run.py --rediscover                        every target: ci, then hunt
-    python benchmarks/run.py --rediscover --only ID [ID ...]     these entries only
-    python benchmarks/run.py --rediscover --hunt-minutes 0.1     the hunt's minutes per test
-    python benchmarks/run.py --rediscover --no-hunt              ci only
+    python benchmarks/run.py rediscover                         every target: ci, then hunt
+    python benchmarks/run.py rediscover --only ID [ID ...]      these entries only
+    python benchmarks/run.py rediscover --hunt-minutes 0.1      the hunt's minutes per test
+    python benchmarks/run.py rediscover --no-hunt               ci only
 
 Targets: every registry entry (adapters/known_issues/) of a kind in KINDS whose surface runs
 here and whose `requires` holds on this machine (a collect-only probe asks the surfaces).
@@ -35,7 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks import options as shared
+from benchmarks.record import RESULTS, ROOT, command_line, machine
+
 SUITES = ROOT / "suites"
 
 # The registry kinds looked for: wrong values, wrong shapes and crashes. Hangs cost the
@@ -433,38 +435,36 @@ def _cell(hit: dict[str, Any] | None) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--rediscover",
-        action="store_true",
-        help="the rediscovery benchmark (benchmarks/rediscover.py): registry off, ci then hunt",
-    )
+    parser.add_argument("--only", nargs="+", metavar="ID", help="only these registry entries")
     parser.add_argument(
         "--hunt-minutes",
         type=float,
         default=0.25,
-        help="--rediscover: the hunt's minutes per test item; 0: ci only (default 0.25)",
+        help="the hunt's minutes per test item; 0: ci only (default 0.25)",
     )
-    parser.add_argument("--no-hunt", action="store_true", help="--rediscover: ci only")
+    parser.add_argument("--no-hunt", action="store_true", help="ci only")
     parser.add_argument(
         "--hunt-timeout",
         type=float,
         default=420,
-        help="--rediscover: seconds after which a target's hunt starts no further test "
-        "(default 420)",
+        help="seconds after which a target's hunt starts no further test (default 420)",
     )
+    shared.add_json(parser)
+    shared.add_timeout(parser)
 
 
-def main(options: argparse.Namespace, results: Path, machine: dict[str, Any]) -> int:
+def main(options: argparse.Namespace) -> int:
     if options.no_hunt:
         options.hunt_minutes = 0
     started = time.perf_counter()
-    path = Path(options.json) if options.json else results / "rediscover.json"
+    path = Path(options.json) if options.json else RESULTS / "rediscover.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    command = " ".join(["python", "benchmarks/run.py", *sys.argv[1:]])
+    command = command_line()
+    measured_on = machine()
 
     def save(payload: dict[str, Any]) -> None:
         payload["wall_seconds"] = time.perf_counter() - started
-        payload["machine"] = machine
+        payload["machine"] = measured_on
         payload["command"] = command
         path.write_text(json.dumps(payload, indent=1, default=str) + "\n", encoding="utf-8")
 

@@ -1,7 +1,7 @@
 """Self-tests of the mutation benchmark: the mutants are well formed, and the suites kill some.
 
 The killing test runs a few fast mutants through a child pytest exactly as
-`benchmarks/run.py` does, with the `ci` profile, so that a change which
+`benchmarks/run.py mutants` does, with the `ci` profile, so that a change which
 blunts the suites (a strategy that stops drawing a parameter, a comparison
 that stops looking) fails CI here and not only in the full benchmark.
 """
@@ -21,8 +21,9 @@ import pytest
 
 from adapters.base import OPERATIONS
 from adapters.numpy_backend import NumpyAdapter
-from benchmarks import run
+from benchmarks import mutation
 from benchmarks.mutants import MUTANTS, THEMES, adapter_spec, theme
+from benchmarks.record import ROOT
 
 pytestmark = pytest.mark.selftest
 
@@ -67,18 +68,18 @@ def test_mutant_changes_one_operation_of_the_reference_backend(name: str) -> Non
 
 
 def test_quick_subset_names_real_mutants_and_suite_modules() -> None:
-    assert set(run.QUICK) <= set(MUTANTS)
-    assert len({theme(n) for n in run.QUICK}) >= 7, "the quick subset should span the themes"
-    for path in run.QUICK.values():
-        assert (run.ROOT / path).is_file(), path
+    assert set(mutation.QUICK) <= set(MUTANTS)
+    assert len({theme(n) for n in mutation.QUICK}) >= 7, "the quick subset should span the themes"
+    for path in mutation.QUICK.values():
+        assert (ROOT / path).is_file(), path
 
 
 def test_fast_mutants_are_killed_with_the_ci_profile() -> None:
     """Each mutant fails its suite module in a child pytest, on the clause that names its defect."""
 
-    def kill(case: tuple[str, str, str]) -> run.MutantResult:
+    def kill(case: tuple[str, str, str]) -> mutation.MutantResult:
         name, suite, _ = case
-        return run.run_mutant(name, "ci", suite, timeout=300, shrink=False)
+        return mutation.run_mutant(name, "ci", suite, timeout=300, shrink=False)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(kill, KILLS))
@@ -110,7 +111,7 @@ COUNTED = textwrap.dedent(
 def test_counting_plugin_counts_examples_until_the_first_failure(tmp_path: Path) -> None:
     (tmp_path / "test_counted.py").write_text(COUNTED, encoding="utf-8")
     out = tmp_path / "counts.json"
-    env = {**os.environ, "PYTHONPATH": str(run.ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = ["-p", "benchmarks.counting", "--count-json", str(out), "--count-stop-first"]
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, "test_counted.py"],

@@ -23,6 +23,7 @@ from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Pairs
 from reference.sizes import effective_kernel
 from suites import dispatch, values
+from suites.draw_orders import COMMON_FORMS, CONV_FORMS, DTYPE_ORDER, EXPLICIT, MODE_ORDER
 
 # The small tier's largest spatial size and kernel per rank: small enough for the
 # scalar loop, large enough for every padding, stride and dilation interaction to show.
@@ -32,8 +33,6 @@ MAX_BATCH = 2
 MAX_GROUPS = 3
 MAX_PER_GROUP = 3
 
-
-DTYPE_ORDER = ("float32", "float64", "float16", "bfloat16")
 Shapes = dict[str, tuple[int, ...] | None]
 
 
@@ -83,9 +82,7 @@ def channels(
 
 
 def padding_forms(support: OpSupport, mode: str) -> list[str]:
-    forms = _ordered(
-        support.padding, ("symmetric", "asymmetric", "valid", "same", "same_begin", "negative")
-    )
+    forms = _ordered(support.padding, CONV_FORMS)
     if mode != "zeros":
         forms = [f for f in forms if f != "negative"]  # PAD.3
     return forms
@@ -155,9 +152,7 @@ def conv_setups(
     size_class = draw(dispatch.tiers(size_classes), label="size_class")
     wide = size_class == "dispatch"
     rank = draw(spatial_rank(support, ranks))
-    mode_options = _ordered(
-        support.padding_modes, modes or ("zeros", "reflect", "replicate", "circular")
-    )
+    mode_options = _ordered(support.padding_modes, modes or MODE_ORDER)
     mode = draw(st.sampled_from(mode_options), label="padding_mode")
     form_options = [f for f in padding_forms(support, mode) if forms is None or f in forms]
     form = draw(st.sampled_from(form_options), label="padding_form")
@@ -308,9 +303,7 @@ def transposed_setups(
     wide = size_class == "dispatch"
     rank = draw(spatial_rank(support, ranks))
     form_options = [
-        f
-        for f in _ordered(support.padding, ("symmetric", "asymmetric", "valid", "same"))
-        if forms is None or f in forms
+        f for f in _ordered(support.padding, COMMON_FORMS) if forms is None or f in forms
     ]
     form = draw(st.sampled_from(form_options), label="padding_form")
     kernel = tuple(draw(_kernel_lengths(rank, wide), label=f"kernel[{a}]") for a in range(rank))
@@ -398,7 +391,7 @@ def deform_setups(draw: st.DrawFn, support: OpSupport, *, masked: bool | None = 
     )
     kernel = tuple(draw(st.integers(1, 3), label=f"kernel[{a}]") for a in range(2))
     form = draw(
-        st.sampled_from(_ordered(support.padding, ("symmetric", "asymmetric"))),
+        st.sampled_from(_ordered(support.padding, EXPLICIT)),
         label="padding_form",
     )
     padding = draw(explicit_pads(form, 2))

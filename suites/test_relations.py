@@ -32,6 +32,7 @@ from reference.numerics import (
 from reference.params import Conv, ConvTranspose, Pairs
 from reference.sizes import conv_output_shape, conv_transpose_output_shape, effective_kernel
 from suites import outcomes
+from suites.draw_orders import COMMON_FORMS, DTYPE_ORDER, MODE_ORDER
 from suites.strategies import Example, Setup
 from suites.support import require
 from suites.verdict import call_backend, check_shape, fail
@@ -42,7 +43,6 @@ MAX_CHANNELS = 16
 MAX_BATCH = 3
 SCALES = (2, -2, 4, -1)  # powers of two (and -1): a*x is exact (REL.4)
 U64 = UNIT_ROUNDOFF["float64"]
-DTYPE_ORDER = ("float32", "float64", "float16", "bfloat16")
 F64 = np.float64
 
 
@@ -74,7 +74,7 @@ def conv_cases(
     draw: st.DrawFn,
     support: OpSupport,
     *,
-    forms: tuple[str, ...] = ("symmetric", "asymmetric", "valid", "same"),
+    forms: tuple[str, ...] = COMMON_FORMS,
     modes: bool = False,
     bias: bool = True,
     grouped: bool = False,
@@ -95,16 +95,14 @@ def conv_cases(
     dtype = draw(st.sampled_from(_declared(dtypes or support.dtypes, DTYPE_ORDER)), label="dtype")
     options = _declared(
         support.padding,
-        tuple(f for f in ("symmetric", "asymmetric", "valid", "same") if f in forms),
+        tuple(f for f in COMMON_FORMS if f in forms),
     )
     if not options:
         outcomes.unsupported(f"conv declares none of the padding forms {forms}")
     form = draw(st.sampled_from(options), label="padding_form")
     mode_options = ["zeros"]
     if modes and form != "valid":
-        mode_options = _declared(
-            support.padding_modes, ("zeros", "reflect", "replicate", "circular")
-        )
+        mode_options = _declared(support.padding_modes, MODE_ORDER)
     mode = draw(st.sampled_from(mode_options), label="padding_mode")
     groups = draw(st.integers(2 if grouped else 1, 4), label="groups") if support.groups else 1
     c_in = groups * draw(st.integers(1, MAX_CHANNELS // groups), label="in_per_group")
@@ -525,7 +523,7 @@ def adjoint_pair(case: Case, rule: str) -> AdjointCase:
 def test_transposed_is_adjoint_of_conv(backend, data) -> None:
     support = require(backend, CONV)
     t_support = require(backend, CONV_TRANSPOSE)
-    shared = support.padding & t_support.padding & {"symmetric", "asymmetric", "valid", "same"}
+    shared = support.padding & t_support.padding & set(COMMON_FORMS)
     ranks, dtypes = support.ranks & t_support.ranks, support.dtypes & t_support.dtypes
     if not (shared and ranks and dtypes):
         outcomes.unsupported(

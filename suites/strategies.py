@@ -146,9 +146,15 @@ def conv_setups(
     forms: tuple[str, ...] | None = None,
     modes: tuple[str, ...] | None = None,
     size_classes: tuple[str, ...] = dispatch.SIZE_CLASSES,
+    unpadded: bool = False,
+    min_outputs: int = 1,
+    min_batch: int = 1,
 ) -> Setup:
     """A valid forward convolution the backend declares, with shapes (CONV, PAD), from the
-    small tier or the dispatch tier (suites/dispatch.py)."""
+    small tier or the dispatch tier (suites/dispatch.py).
+
+    unpadded: explicit forms get (0, 0) on every axis. min_outputs: output positions per
+    axis at least. min_batch: samples at least."""
     size_class = draw(dispatch.tiers(size_classes), label="size_class")
     wide = size_class == "dispatch"
     rank = draw(spatial_rank(support, ranks))
@@ -178,13 +184,17 @@ def conv_setups(
     )
     padding: Pairs | str
     if form in ("symmetric", "asymmetric", "negative"):
-        padding = draw(explicit_pads(form, rank))
+        padding = ((0, 0),) * rank if unpadded else draw(explicit_pads(form, rank))
         axis_pads: list[tuple[int, int] | None] = list(padding)
     else:
         padding = "valid" if form == "valid" else "same"
         axis_pads = [None] * rank
     k_effs = [effective_kernel(kernel[a], dilation[a]) for a in range(rank)]
-    lows = [min_input_size(k_effs[a], axis_pads[a], mode) for a in range(rank)]
+    # Each stride more adds an output position, in every form.
+    lows = [
+        min_input_size(k_effs[a], axis_pads[a], mode) + (min_outputs - 1) * stride[a]
+        for a in range(rank)
+    ]
     size = []
     if wide:
         kind = "same" if same else form
@@ -203,7 +213,7 @@ def conv_setups(
             )
         )
         per_position = c_out * (c_in // groups) * math.prod(kernel)
-        batch = draw(dispatch.batch(per_position * math.prod(fewest)))
+        batch = draw(dispatch.batch(per_position * math.prod(fewest), min_batch))
         outs = draw(
             dispatch.lengths(rank, fewest, dispatch.positions(batch, per_position), "out_size")
         )
@@ -217,7 +227,7 @@ def conv_setups(
         groups, c_in, c_out = draw(channels(support, depthwise=depthwise, grouped=grouped))
         for a in range(rank):
             size.append(lows[a] + draw(st.integers(0, MAX_SIZE[rank]), label=f"extra_size[{a}]"))
-        batch = draw(st.integers(1, MAX_BATCH), label="batch")
+        batch = draw(st.integers(min_batch, max(min_batch, MAX_BATCH)), label="batch")
     bias = draw(st.booleans(), label="bias") if support.bias else False
     params = Conv(
         stride=stride,

@@ -81,6 +81,19 @@ def drawn_values(
     return seed, make
 
 
+def conv_operands(
+    data: st.DataObject, setup: Setup, terms: int
+) -> tuple[int, Example, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The seed, the example and the operands x, w and b of the drawn convolution, in exact
+    mode where `setup` drew it and the relation's longest sum `terms` allows (REL.3)."""
+    _, xs, ws, bias = drawn_conv(setup)
+    m = exact_range(setup, terms)
+    seed, make = drawn_values(data, setup.dtype, m)
+    x, w = make(xs), make(ws)
+    b = make((ws[0],)) if bias else None
+    return seed, Example(replace(setup, exact=bool(m)), {"x": x, "w": w, "b": b}), x, w, b
+
+
 def f64(a: np.ndarray | None) -> np.ndarray | None:
     return None if a is None else np.asarray(a, dtype=F64)
 
@@ -272,20 +285,16 @@ def test_translation(backend, data) -> None:
     ):
         return
     terms = conv_ref.accumulation_terms(ws, p, bias)
-    m = exact_range(setup, terms)
-    seed, make = drawn_values(data, setup.dtype, m)
-    x, w = make(xs), make(ws)
-    b = make((ws[0],)) if bias else None
+    seed, example, x, w, b = conv_operands(data, setup, terms)
     cut = tuple(slice(s, None) if i == axis + 2 else slice(None) for i in range(x.ndim))
     x_shifted = np.ascontiguousarray(x[cut])
-    example = Example(replace(setup, exact=bool(m)), {"x": x, "w": w, "b": b})
     full = conv_call(backend, example, "REL.6", x, w, b, p)
     moved = conv_call(backend, example, "REL.6", x_shifted, w, b, p)
     if full is None or moved is None:
         return
     drop = tuple(slice(1, None) if i == axis + 2 else slice(None) for i in range(full.ndim))
     magnitude = conv_ref.conv_fast(absolute(x_shifted), absolute(w), absolute(b), p)  # type: ignore[arg-type]
-    exact = bool(m)
+    exact = example.setup.exact
     bound = 2 * bound_of(magnitude, terms, setup.dtype, exact) + evaluation(
         exact, moved, full[drop]
     )
@@ -311,11 +320,7 @@ def test_grouped_is_concatenation_of_groups(backend, data) -> None:
     ):
         return
     terms = conv_ref.accumulation_terms(ws, p, bias)
-    m = exact_range(setup, terms)
-    seed, make = drawn_values(data, setup.dtype, m)
-    x, w = make(xs), make(ws)
-    b = make((ws[0],)) if bias else None
-    example = Example(replace(setup, exact=bool(m)), {"x": x, "w": w, "b": b})
+    seed, example, x, w, b = conv_operands(data, setup, terms)
     whole = conv_call(backend, example, "REL.7", x, w, b, p)
     if whole is None:
         return
@@ -330,7 +335,7 @@ def test_grouped_is_concatenation_of_groups(backend, data) -> None:
         parts.append(part)
     joined = np.concatenate(parts, axis=1)
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
-    exact = bool(m)
+    exact = example.setup.exact
     bound = 2 * bound_of(magnitude, terms, setup.dtype, exact) + evaluation(exact, whole, joined)
     relation = f"conv(groups={g}) = concat of {g} conv(groups=1) on the channel blocks, seed {seed}"
     compare(backend, example, "REL.7", whole, joined, bound, relation)
@@ -356,18 +361,14 @@ def test_dilated_is_zero_inserted_kernel(backend, data) -> None:
         return
     terms = conv_ref.accumulation_terms(ws, p, bias)
     terms_wide = conv_ref.accumulation_terms(wide, plain, bias)
-    m = exact_range(setup, terms_wide)
-    seed, make = drawn_values(data, setup.dtype, m)
-    x, w = make(xs), make(ws)
-    b = make((ws[0],)) if bias else None
+    seed, example, x, w, b = conv_operands(data, setup, terms_wide)
     w_wide = dilate_kernel(w, p.dilation)
-    example = Example(replace(setup, exact=bool(m)), {"x": x, "w": w, "b": b})
     dilated = conv_call(backend, example, "REL.8", x, w, b, p)
     inserted = conv_call(backend, example, "REL.8", x, w_wide, b, plain)
     if dilated is None or inserted is None:
         return
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
-    exact = bool(m)
+    exact = example.setup.exact
     bound = (
         bound_of(magnitude, terms, setup.dtype, exact)
         + bound_of(magnitude, terms_wide, setup.dtype, exact)
@@ -537,17 +538,13 @@ def test_pointwise_is_matrix_product(backend, data) -> None:
     if conv_limited(backend, setup.dtype, p, xs, ws, bias):
         return
     terms = conv_ref.accumulation_terms(ws, p, bias)
-    m = exact_range(setup, terms)
-    seed, make = drawn_values(data, setup.dtype, m)
-    x, w = make(xs), make(ws)
-    b = make((ws[0],)) if bias else None
-    example = Example(replace(setup, exact=bool(m)), {"x": x, "w": w, "b": b})
+    seed, example, x, w, b = conv_operands(data, setup, terms)
     got = conv_call(backend, example, "REL.10", x, w, b, p)
     if got is None:
         return
     want = pointwise_product(x, w, b, p)
     magnitude = pointwise_product(np.abs(f64(x)), np.abs(f64(w)), absolute(b), p)  # type: ignore[arg-type]
-    bound = bound_of(magnitude, terms, setup.dtype, bool(m))
+    bound = bound_of(magnitude, terms, setup.dtype, example.setup.exact)
     relation = f"1x1 conv = einsum over channels of every {p.stride}-th position, seed {seed}"
     compare(backend, example, "REL.10", got, want, bound, relation)
 
@@ -567,11 +564,7 @@ def test_batch_independence(backend, data) -> None:
     ):
         return
     terms = conv_ref.accumulation_terms(ws, p, bias)
-    m = exact_range(setup, terms)
-    seed, make = drawn_values(data, setup.dtype, m)
-    x, w = make(xs), make(ws)
-    b = make((ws[0],)) if bias else None
-    example = Example(replace(setup, exact=bool(m)), {"x": x, "w": w, "b": b})
+    seed, example, x, w, b = conv_operands(data, setup, terms)
     batched = conv_call(backend, example, "REL.11", x, w, b, p)
     if batched is None:
         return
@@ -583,7 +576,7 @@ def test_batch_independence(backend, data) -> None:
         singles.append(single)
     alone = np.concatenate(singles, axis=0)
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
-    exact = bool(m)
+    exact = example.setup.exact
     bound = 2 * bound_of(magnitude, terms, setup.dtype, exact) + evaluation(exact, batched, alone)
     relation = f"conv(x)[i] = conv(x[i:i+1])[0] for every i < {x.shape[0]}, seed {seed}"
     compare(backend, example, "REL.11", batched, alone, bound, relation)

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 SPEC_DIR = Path(__file__).resolve().parent
+INDEX = SPEC_DIR / "README.md"  # the index of chapters, no chapter itself
 _HEADING = re.compile(r"^(#{2,4})\s+([A-Z][A-Z0-9]*\.\d+)\s+(.+?)\s*$")
 _ANY_HEADING = re.compile(r"^#{1,6}\s")
 
@@ -74,6 +75,11 @@ def parse_chapter(path: Path) -> list[Clause]:
     return clauses
 
 
+def chapter_paths() -> list[Path]:
+    """The chapters `spec/*.md`, in name order."""
+    return sorted(p for p in SPEC_DIR.glob("*.md") if p != INDEX)
+
+
 class UnknownClauseError(KeyError):
     pass
 
@@ -82,7 +88,7 @@ class UnknownClauseError(KeyError):
 def registry() -> dict[str, Clause]:
     """Every clause of every chapter, by ID. IDs must be unique across chapters."""
     found: dict[str, Clause] = {}
-    for path in sorted(SPEC_DIR.glob("*.md")):
+    for path in chapter_paths():
         for clause in parse_chapter(path):
             if clause.id in found:
                 other = found[clause.id].chapter

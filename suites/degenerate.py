@@ -27,8 +27,9 @@ from reference.params import Conv, ConvTranspose, DeformConv
 from reference.sizes import effective_kernel, resolve_padding
 from reference.transposed import output_padding_limit
 from suites import invalid, oracle
+from suites.draw_orders import EXPLICIT, SIZE_FREE_FORMS
 from suites.example import Setup
-from suites.invalid import EXPLICIT, Kind, StrategyError
+from suites.invalid import Kind, StrategyError
 
 # --- breakers: one size set to 0 -----------------------------------------------------------
 
@@ -154,14 +155,13 @@ def _tconv_output_size_zero(draw: st.DrawFn, s: Setup, support: OpSupport) -> tu
     return broken, f"padding ({begin}, {total - begin}) on axis {axis} removes {removed}"
 
 
-_UNPADDED_OR_EXPLICIT = ("symmetric", "asymmetric", "valid", "negative")
 _ZEROS = ("zeros",)
 
 CONV_KINDS = (
     Kind("zero_in_channels", "CONV.1", _zero_in_channels),
     Kind("zero_out_channels", "CONV.1", _zero_out_channels),
     Kind("empty_spatial_axis", "CONV.1", _empty_spatial_axis, modes=_ZEROS),
-    Kind("output_size_zero", "CONV.3", _conv_output_size_zero, forms=_UNPADDED_OR_EXPLICIT),
+    Kind("output_size_zero", "CONV.3", _conv_output_size_zero, forms=SIZE_FREE_FORMS),
 )
 _DEPTHWISE = tuple(k for k in CONV_KINDS if k.name in ("empty_spatial_axis", "output_size_zero"))
 TRANSPOSED_KINDS = (

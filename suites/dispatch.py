@@ -100,8 +100,9 @@ def channels(
 
 
 @st.composite
-def batch(draw: st.DrawFn, per_position: int) -> int:
-    return draw(st.sampled_from(within(BATCHES, MAC_BUDGET // max(per_position, 1))), label="batch")
+def batch(draw: st.DrawFn, per_position: int, least: int = 1) -> int:
+    options = tuple(b for b in BATCHES if b >= least)
+    return draw(st.sampled_from(within(options, MAC_BUDGET // max(per_position, 1))), label="batch")
 
 
 def positions(batch: int, per_position: int) -> int:

@@ -32,14 +32,13 @@ from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv
 from reference.sizes import effective_kernel, same_padding
 from suites import strategies
+from suites.draw_orders import COMMON_FORMS, EXPLICIT, MODE_ORDER
 from suites.example import Example, Setup, Shapes
 
 if TYPE_CHECKING:
     from suites.operations import Operation
 
-EXPLICIT = ("symmetric", "asymmetric")
-CONV_FORMS = ("symmetric", "asymmetric", "valid", "same", "same_begin", "negative")
-NONZERO_MODES = ("reflect", "replicate", "circular")
+NONZERO_MODES = tuple(m for m in MODE_ORDER if m != "zeros")
 
 
 class StrategyError(AssertionError):
@@ -88,7 +87,7 @@ class Kind:
 
 def viable_modes(support: OpSupport, kind: Kind) -> tuple[str, ...]:
     """Declared padding modes for which some declared form satisfies the kind's restriction."""
-    modes = [m for m in ("zeros", *NONZERO_MODES) if m in support.padding_modes]
+    modes = [m for m in MODE_ORDER if m in support.padding_modes]
     if kind.modes is not None:
         modes = [m for m in modes if m in kind.modes]
     return tuple(
@@ -99,8 +98,7 @@ def viable_modes(support: OpSupport, kind: Kind) -> tuple[str, ...]:
 
 
 def transposed_forms(support: OpSupport, forms: tuple[str, ...] | None) -> tuple[str, ...]:
-    declared = ("symmetric", "asymmetric", "valid", "same")
-    return tuple(f for f in declared if f in support.padding and (forms is None or f in forms))
+    return tuple(f for f in COMMON_FORMS if f in support.padding and (forms is None or f in forms))
 
 
 @dataclass(frozen=True)

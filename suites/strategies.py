@@ -23,6 +23,7 @@ from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Pairs
 from reference.sizes import effective_kernel
 from suites import dispatch, values
+from suites.draw_orders import COMMON_FORMS, CONV_FORMS, DTYPE_ORDER, EXPLICIT, MODE_ORDER
 from suites.example import Example, Setup, Shapes
 
 # The small tier's largest spatial size and kernel per rank: small enough for the
@@ -32,9 +33,6 @@ MAX_KERNEL = {1: 5, 2: 3, 3: 2}
 MAX_BATCH = 2
 MAX_GROUPS = 3
 MAX_PER_GROUP = 3
-
-
-DTYPE_ORDER = ("float32", "float64", "float16", "bfloat16")
 
 
 def _ordered(values: frozenset[str] | frozenset[int], allowed: tuple) -> list:
@@ -64,9 +62,7 @@ def channels(
 
 
 def padding_forms(support: OpSupport, mode: str) -> list[str]:
-    forms = _ordered(
-        support.padding, ("symmetric", "asymmetric", "valid", "same", "same_begin", "negative")
-    )
+    forms = _ordered(support.padding, CONV_FORMS)
     if mode != "zeros":
         forms = [f for f in forms if f != "negative"]  # PAD.3
     return forms
@@ -130,15 +126,19 @@ def conv_setups(
     forms: tuple[str, ...] | None = None,
     modes: tuple[str, ...] | None = None,
     size_classes: tuple[str, ...] = dispatch.SIZE_CLASSES,
+    unpadded: bool = False,
+    min_outputs: int = 1,
+    min_batch: int = 1,
 ) -> Setup:
     """A valid forward convolution the backend declares, with shapes (CONV, PAD), from the
-    small tier or the dispatch tier (suites/dispatch.py)."""
+    small tier or the dispatch tier (suites/dispatch.py).
+
+    unpadded: explicit forms get (0, 0) on every axis. min_outputs: output positions per
+    axis at least. min_batch: samples at least."""
     size_class = draw(dispatch.tiers(size_classes), label="size_class")
     wide = size_class == "dispatch"
     rank = draw(spatial_rank(support, ranks))
-    mode_options = _ordered(
-        support.padding_modes, modes or ("zeros", "reflect", "replicate", "circular")
-    )
+    mode_options = _ordered(support.padding_modes, modes or MODE_ORDER)
     mode = draw(st.sampled_from(mode_options), label="padding_mode")
     form_options = [f for f in padding_forms(support, mode) if forms is None or f in forms]
     form = draw(st.sampled_from(form_options), label="padding_form")
@@ -164,13 +164,17 @@ def conv_setups(
     )
     padding: Pairs | str
     if form in ("symmetric", "asymmetric", "negative"):
-        padding = draw(explicit_pads(form, rank))
+        padding = ((0, 0),) * rank if unpadded else draw(explicit_pads(form, rank))
         axis_pads: list[tuple[int, int] | None] = list(padding)
     else:
         padding = "valid" if form == "valid" else "same"
         axis_pads = [None] * rank
     k_effs = [effective_kernel(kernel[a], dilation[a]) for a in range(rank)]
-    lows = [min_input_size(k_effs[a], axis_pads[a], mode) for a in range(rank)]
+    # Each stride more adds an output position, in every form.
+    lows = [
+        min_input_size(k_effs[a], axis_pads[a], mode) + (min_outputs - 1) * stride[a]
+        for a in range(rank)
+    ]
     size = []
     if wide:
         kind = "same" if same else form
@@ -189,7 +193,7 @@ def conv_setups(
             )
         )
         per_position = c_out * (c_in // groups) * math.prod(kernel)
-        batch = draw(dispatch.batch(per_position * math.prod(fewest)))
+        batch = draw(dispatch.batch(per_position * math.prod(fewest), min_batch))
         outs = draw(
             dispatch.lengths(rank, fewest, dispatch.positions(batch, per_position), "out_size")
         )
@@ -203,7 +207,7 @@ def conv_setups(
         groups, c_in, c_out = draw(channels(support, depthwise=depthwise, grouped=grouped))
         for a in range(rank):
             size.append(lows[a] + draw(st.integers(0, MAX_SIZE[rank]), label=f"extra_size[{a}]"))
-        batch = draw(st.integers(1, MAX_BATCH), label="batch")
+        batch = draw(st.integers(min_batch, max(min_batch, MAX_BATCH)), label="batch")
     bias = draw(st.booleans(), label="bias") if support.bias else False
     params = Conv(
         stride=stride,
@@ -289,9 +293,7 @@ def transposed_setups(
     wide = size_class == "dispatch"
     rank = draw(spatial_rank(support, ranks))
     form_options = [
-        f
-        for f in _ordered(support.padding, ("symmetric", "asymmetric", "valid", "same"))
-        if forms is None or f in forms
+        f for f in _ordered(support.padding, COMMON_FORMS) if forms is None or f in forms
     ]
     form = draw(st.sampled_from(form_options), label="padding_form")
     kernel = tuple(draw(_kernel_lengths(rank, wide), label=f"kernel[{a}]") for a in range(rank))
@@ -379,7 +381,7 @@ def deform_setups(draw: st.DrawFn, support: OpSupport, *, masked: bool | None = 
     )
     kernel = tuple(draw(st.integers(1, 3), label=f"kernel[{a}]") for a in range(2))
     form = draw(
-        st.sampled_from(_ordered(support.padding, ("symmetric", "asymmetric"))),
+        st.sampled_from(_ordered(support.padding, EXPLICIT)),
         label="padding_form",
     )
     padding = draw(explicit_pads(form, 2))

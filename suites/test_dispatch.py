@@ -12,15 +12,16 @@ from adapters.base import OpSupport
 from reference.params import Conv, ConvTranspose
 from reference.sizes import conv_output_shape, conv_transpose_output_shape
 from suites import dispatch, strategies
+from suites.draw_orders import CONV_FORMS, DTYPE_ORDER, MODE_ORDER
 from suites.example import Setup
 
 pytestmark = pytest.mark.selftest
 
 EVERYTHING = OpSupport(
     ranks=frozenset({1, 2, 3}),
-    dtypes=frozenset({"float32", "float64", "float16", "bfloat16"}),
-    padding=frozenset({"symmetric", "asymmetric", "valid", "same", "same_begin", "negative"}),
-    padding_modes=frozenset({"zeros", "reflect", "replicate", "circular"}),
+    dtypes=frozenset(DTYPE_ORDER),
+    padding=frozenset(CONV_FORMS),
+    padding_modes=frozenset(MODE_ORDER),
     output_padding_rule="stride_or_dilation",
 )
 # A drawn size may grow past its budgeted length where the padding mode needs a longer

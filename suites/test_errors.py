@@ -27,6 +27,7 @@ from reference.params import Conv, ConvTranspose
 from reference.sizes import effective_kernel, resolve_padding
 from reference.transposed import onnx_pads, output_padding_limit
 from suites import degenerate, invalid, isolation, known_issues, oracle, outcomes, strategies
+from suites.draw_orders import SIZE_FREE_FORMS
 from suites.example import Example, Setup
 from suites.operations import OPERATIONS
 from suites.support import require
@@ -317,14 +318,11 @@ def test_degenerate_configuration_raises_or_gives_the_defined_result(
 
 # --- ERR.12, ERR.13: valid edge cases -------------------------------------------------------
 
-# Forms whose pads do not depend on the input size, so that sizes can be chosen freely.
-_SIZE_FREE_FORMS = ("symmetric", "asymmetric", "valid", "negative")
-
 
 def _forms_or_skip(support: OpSupport, op: str) -> tuple[str, ...]:
-    forms = tuple(f for f in _SIZE_FREE_FORMS if f in support.padding)
+    forms = tuple(f for f in SIZE_FREE_FORMS if f in support.padding)
     if not forms:
-        outcomes.unsupported(f"{op} declares no padding form of fixed size {_SIZE_FREE_FORMS}")
+        outcomes.unsupported(f"{op} declares no padding form of fixed size {SIZE_FREE_FORMS}")
     return forms
 
 

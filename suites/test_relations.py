@@ -1,9 +1,10 @@
 """REL: metamorphic relations between calls of one backend, at sizes beyond the scalar loop.
 
-Each test draws a configuration larger than suites.strategies does (spec REL.12), calls
-the backend several times and checks one identity of spec/relations.md: exactly in exact
-mode (REL.3), otherwise within the combined NUM.3 bound of REL.2. The reference's
-vectorized oracle computes only magnitude terms, which size the bound.
+Each test draws a convolution of the dispatch tier (suites/strategies.py, suites/dispatch.py;
+spec REL.12), calls the backend several times and checks one identity of
+spec/relations.md: exactly in exact mode (REL.3), otherwise within the combined NUM.3 bound
+of REL.2. The reference's vectorized oracle computes only magnitude terms, which size the
+bound.
 """
 
 from __future__ import annotations
@@ -21,160 +22,77 @@ from adapters.base import CONV, CONV_TRANSPOSE, Adapter, OpSupport
 from reference import conv as conv_ref
 from reference import transposed
 from reference.dilated import dilate_kernel
-from reference.numerics import (
-    PRECISION,
-    UNIT_ROUNDOFF,
-    error_bound,
-    exact_value_range,
-    gamma,
-    numpy_dtype,
-)
-from reference.params import Conv, ConvTranspose, Pairs
+from reference.numerics import UNIT_ROUNDOFF, error_bound, exact_value_range, gamma
+from reference.params import Conv, ConvTranspose
 from reference.sizes import conv_output_shape, conv_transpose_output_shape, effective_kernel
-from suites import outcomes
+from suites import outcomes, values
+from suites.draw_orders import COMMON_FORMS
 from suites.example import Example, Setup
+from suites.strategies import conv_setups
 from suites.support import require
 from suites.verdict import call_backend, check_shape, fail
 
-SIZES = {1: (16, 48), 2: (12, 24), 3: (6, 10)}
-MAX_KERNEL = {1: 5, 2: 3, 3: 3}
-MAX_CHANNELS = 16
-MAX_BATCH = 3
 SCALES = (2, -2, 4, -1)  # powers of two (and -1): a*x is exact (REL.4)
 U64 = UNIT_ROUNDOFF["float64"]
-DTYPE_ORDER = ("float32", "float64", "float16", "bfloat16")
 F64 = np.float64
+UNPADDED_FORMS = ("valid", "symmetric", "asymmetric")  # with unpadded=True: no padding
+ZEROS = ("zeros",)
+Shape = tuple[int, ...]
 
 
 # --- configurations -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Case:
-    """A drawn convolution: parameters, operand shapes, dtype and the seed of its values."""
-
-    params: Conv
-    x: tuple[int, ...]
-    w: tuple[int, ...]
-    bias: bool
-    dtype: str
-    seed: int
-
-    def setup(self, exact: bool, x: tuple[int, ...] | None = None) -> Setup:
-        shapes = {"x": x or self.x, "w": self.w, "b": (self.w[0],) if self.bias else None}
-        return Setup(CONV, self.params, shapes, self.dtype, exact)
-
-
-def _declared(values: frozenset[str], order: tuple[str, ...]) -> list[str]:
-    return [v for v in order if v in values]
-
-
-@st.composite
-def conv_cases(
-    draw: st.DrawFn,
-    support: OpSupport,
-    *,
-    forms: tuple[str, ...] = ("symmetric", "asymmetric", "valid", "same"),
-    modes: bool = False,
-    bias: bool = True,
-    grouped: bool = False,
-    dilated: bool = False,
-    pointwise: bool = False,
-    unpadded: bool = False,
-    min_batch: int = 1,
-    ranks: frozenset[int] | None = None,
-    dtypes: frozenset[str] | None = None,
-    extra_size: int = 0,
-) -> Case:
-    """A valid convolution the backend declares, of REL.12's sizes.
-
-    unpadded: 'valid', or explicit (0, 0) pairs where 'valid' is not declared.
-    extra_size: input positions beyond what CONV.3 needs (for REL.6's shift).
-    """
-    rank = draw(st.sampled_from(sorted(ranks or support.ranks)), label="rank")
-    dtype = draw(st.sampled_from(_declared(dtypes or support.dtypes, DTYPE_ORDER)), label="dtype")
-    options = _declared(
-        support.padding,
-        tuple(f for f in ("symmetric", "asymmetric", "valid", "same") if f in forms),
-    )
-    if not options:
+def relation_setups(
+    support: OpSupport, *, forms: tuple[str, ...] = COMMON_FORMS, **kw: Any
+) -> st.SearchStrategy[Setup]:
+    """A valid convolution the backend declares, from the dispatch tier (REL.12), in one of
+    `forms`; `kw` as for suites.strategies.conv_setups."""
+    if not support.padding & set(forms):
         outcomes.unsupported(f"conv declares none of the padding forms {forms}")
-    form = draw(st.sampled_from(options), label="padding_form")
-    mode_options = ["zeros"]
-    if modes and form != "valid":
-        mode_options = _declared(
-            support.padding_modes, ("zeros", "reflect", "replicate", "circular")
-        )
-    mode = draw(st.sampled_from(mode_options), label="padding_mode")
-    groups = draw(st.integers(2 if grouped else 1, 4), label="groups") if support.groups else 1
-    c_in = groups * draw(st.integers(1, MAX_CHANNELS // groups), label="in_per_group")
-    c_out = groups * draw(st.integers(1, MAX_CHANNELS // groups), label="out_per_group")
-    may_stride = form != "same" or support.strided_same
-    stride = [
-        draw(st.integers(1, 2), label=f"stride[{a}]") if may_stride else 1 for a in range(rank)
-    ]
-    dilation = [1] * rank
-    if support.dilation and not pointwise:
-        low = 2 if dilated else 1
-        dilation = [draw(st.integers(low, 3), label=f"dilation[{a}]") for a in range(rank)]
-        if max(dilation) > 1 and not support.dilation_with_stride:
-            stride = [1] * rank
-    kernel = [
-        1 if pointwise else draw(st.integers(1, MAX_KERNEL[rank]), label=f"kernel[{a}]")
-        for a in range(rank)
-    ]
-    pads: list[tuple[int, int]] = []
-    for a in range(rank):
-        if unpadded or form in ("valid", "same"):
-            pads.append((0, 0))
-        elif form == "symmetric":
-            p = draw(st.integers(0, 2), label=f"pad[{a}]")
-            pads.append((p, p))
-        else:
-            pads.append(
-                (
-                    draw(st.integers(0, 3), label=f"pad_begin[{a}]"),
-                    draw(st.integers(0, 3), label=f"pad_end[{a}]"),
-                )
-            )
-    low, high = SIZES[rank]
-    size = []
-    for a in range(rank):
-        k_eff = effective_kernel(kernel[a], dilation[a])
-        # CONV.3 and the mode limits (PAD.9, PAD.11) with room to spare ('same' pads < k_eff).
-        need = max(low, k_eff + extra_size, max(pads[a]) + 1, k_eff)
-        size.append(draw(st.integers(need, max(need, high)), label=f"size[{a}]"))
-    padding: Pairs | str = "same" if form == "same" else "valid" if form == "valid" else tuple(pads)
-    params = Conv(
-        stride=tuple(stride),
-        dilation=tuple(dilation),
-        padding=padding,  # type: ignore[arg-type]
-        groups=groups,
-        padding_mode=mode,  # type: ignore[arg-type]
-    )
-    batch = draw(st.integers(min_batch, MAX_BATCH), label="batch")
-    with_bias = bias and support.bias and draw(st.booleans(), label="bias")
-    seed = draw(st.integers(0, 2**32 - 1), label="seed")
-    x = (batch, c_in, *size)
-    w = (c_out, c_in // groups, *kernel)
-    return Case(params, x, w, with_bias, dtype, seed)
+    return conv_setups(support, forms=forms, size_classes=("dispatch",), **kw)
 
 
-def exact_range(data: st.DataObject, support: OpSupport, dtype: str, terms: int) -> int:
-    """REL.3: m for integer inputs in [-m, m] when exact mode is drawn, else 0 (bounded)."""
-    m = exact_value_range(terms, dtype) if support.exact else 0
-    return m if m and data.draw(st.booleans(), label="exact") else 0
+def drawn_conv(setup: Setup) -> tuple[Conv, Shape, Shape, bool]:
+    """The drawn convolution's parameters, input and weight shapes, and whether it has a bias."""
+    x, w = setup.shapes["x"], setup.shapes["w"]
+    assert isinstance(setup.params, Conv) and x is not None and w is not None
+    return setup.params, x, w, setup.shapes["b"] is not None
 
 
-def values(rng: np.random.Generator, shape: tuple[int, ...], dtype: str, m: int) -> np.ndarray:
-    """Integers in [-m, m] (exact mode), else multiples of 2^-(p-4) in [-2, 2] (REL.3)."""
-    if m:
-        drawn = rng.integers(-m, m + 1, size=shape).astype(F64)
-    else:
-        p = PRECISION[dtype]
-        drawn = rng.integers(-(2 ** (p - 3)), 2 ** (p - 3) + 1, size=shape).astype(F64)
-        drawn = drawn / 2.0 ** (p - 4)
-    return drawn.astype(numpy_dtype(dtype))
+def exact_range(setup: Setup, terms: int) -> int:
+    """REL.3: m for integer inputs in [-m, m] when the setup drew exact mode and the
+    relation's longest sum allows one, else 0 (bounded)."""
+    return exact_value_range(terms, setup.dtype) if setup.exact else 0
+
+
+def drawn_values(
+    data: st.DataObject, dtype: str, m: int
+) -> tuple[int, Callable[[Shape], np.ndarray]]:
+    """The seed, and the maker of every operand of a relation's calls: one value scheme
+    and one seeded generator (suites/values.py), integers in [-m, m] in exact mode, else
+    on REL.3's grid."""
+    scheme = data.draw(st.sampled_from(values.SCHEMES), label="values")
+    seed = data.draw(st.integers(0, values.SEED_MAX), label="seed")
+    rng = np.random.default_rng(seed)
+
+    def make(shape: Shape) -> np.ndarray:
+        return values.generate(rng, scheme, shape, dtype, m, grid=True)
+
+    return seed, make
+
+
+def conv_operands(
+    data: st.DataObject, setup: Setup, terms: int
+) -> tuple[int, Example, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The seed, the example and the operands x, w and b of the drawn convolution, in exact
+    mode where `setup` drew it and the relation's longest sum `terms` allows (REL.3)."""
+    _, xs, ws, bias = drawn_conv(setup)
+    m = exact_range(setup, terms)
+    seed, make = drawn_values(data, setup.dtype, m)
+    x, w = make(xs), make(ws)
+    b = make((ws[0],)) if bias else None
+    return seed, Example(replace(setup, exact=bool(m)), {"x": x, "w": w, "b": b}), x, w, b
 
 
 def f64(a: np.ndarray | None) -> np.ndarray | None:
@@ -197,9 +115,9 @@ def limited(backend: Adapter, op: str, p: Any, shapes: dict[str, Any], dtype: st
     return False
 
 
-def conv_limited(backend: Adapter, case: Case, p: Conv, x: tuple, w: tuple, bias: bool) -> bool:
+def conv_limited(backend: Adapter, dtype: str, p: Conv, x: Shape, w: Shape, bias: bool) -> bool:
     shapes = {"x": x, "w": w, "b": (w[0],) if bias else None}
-    return limited(backend, CONV, p, shapes, case.dtype)
+    return limited(backend, CONV, p, shapes, dtype)
 
 
 def run(
@@ -301,26 +219,27 @@ def test_linearity_in_weight(backend, data) -> None:
 def _linearity(backend: Adapter, data: st.DataObject, operand: str) -> None:
     """f(a*u1 + u2) = a*f(u1) + f(u2) for u the input (REL.4) or the weight (REL.5)."""
     support = require(backend, CONV)
-    case = data.draw(conv_cases(support, modes=True, bias=False), label="case")
-    p = case.params
-    if conv_limited(backend, case, p, case.x, case.w, False):
+    setup = data.draw(relation_setups(replace(support, bias=False)), label="setup")
+    p, xs, ws, _ = drawn_conv(setup)
+    if conv_limited(backend, setup.dtype, p, xs, ws, False):
         return
     a = data.draw(st.sampled_from(SCALES), label="a")
-    terms = conv_ref.accumulation_terms(case.w, p, False)
-    m = exact_range(data, support, case.dtype, terms * (abs(a) + 1))
-    rng = np.random.default_rng(case.seed)
-    shape = case.x if operand == "x" else case.w
-    u1, u2 = values(rng, shape, case.dtype, m), values(rng, shape, case.dtype, m)
+    terms = conv_ref.accumulation_terms(ws, p, False)
+    m = exact_range(setup, terms * (abs(a) + 1))
+    seed, make = drawn_values(data, setup.dtype, m)
+    shape = xs if operand == "x" else ws
+    u1, u2 = make(shape), make(shape)
     combined = (a * u1.astype(F64) + u2.astype(F64)).astype(u1.dtype)
     assert np.array_equal(combined.astype(F64), a * u1.astype(F64) + u2.astype(F64)), "REL.3 grid"
-    other = values(rng, case.w if operand == "x" else case.x, case.dtype, m)
+    other = make(ws if operand == "x" else xs)
     clause = "REL.4" if operand == "x" else "REL.5"
 
     def operands(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (u, other) if operand == "x" else (other, u)
 
     example = Example(
-        case.setup(bool(m)), dict(zip(("x", "w"), operands(u1), strict=True)) | {"b": None}
+        replace(setup, exact=bool(m)),
+        dict(zip(("x", "w"), operands(u1), strict=True)) | {"b": None},
     )
     results = []
     for u in (combined, u1, u2):
@@ -335,15 +254,14 @@ def _linearity(backend: Adapter, data: st.DataObject, operand: str) -> None:
         magnitudes.append(conv_ref.conv_fast(x_abs, w_abs, None, p))
     exact = bool(m)
     bound = (
-        bound_of(magnitudes[0], terms, case.dtype, exact)
-        + abs(a) * bound_of(magnitudes[1], terms, case.dtype, exact)
-        + bound_of(magnitudes[2], terms, case.dtype, exact)
+        bound_of(magnitudes[0], terms, setup.dtype, exact)
+        + abs(a) * bound_of(magnitudes[1], terms, setup.dtype, exact)
+        + bound_of(magnitudes[2], terms, setup.dtype, exact)
         + evaluation(exact, y3, a * y1, y2)
     )
     name = "input" if operand == "x" else "weight"
     relation = (
-        f"conv(a*{name}_1 + {name}_2) = a*conv({name}_1) + conv({name}_2), a = {a}, "
-        f"seed {case.seed}"
+        f"conv(a*{name}_1 + {name}_2) = a*conv({name}_1) + conv({name}_2), a = {a}, seed {seed}"
     )
     compare(backend, example, clause, y3, a * y1 + y2, bound, relation)
 
@@ -355,37 +273,33 @@ def _linearity(backend: Adapter, data: st.DataObject, operand: str) -> None:
 @given(data=st.data())
 def test_translation(backend, data) -> None:
     support = require(backend, CONV)
-    case = data.draw(
-        conv_cases(
-            support, forms=("valid", "symmetric", "asymmetric"), unpadded=True, extra_size=2
-        ),
-        label="case",
+    setup = data.draw(
+        relation_setups(support, forms=UNPADDED_FORMS, modes=ZEROS, unpadded=True, min_outputs=2),
+        label="setup",
     )
-    p = case.params
+    p, xs, ws, bias = drawn_conv(setup)
     axis = data.draw(st.integers(0, p.rank - 1), label="axis")
     s = p.stride[axis]
-    shifted_shape = tuple(n - s if i == axis + 2 else n for i, n in enumerate(case.x))
-    if conv_limited(backend, case, p, case.x, case.w, case.bias) or conv_limited(
-        backend, case, p, shifted_shape, case.w, case.bias
+    shifted_shape = tuple(n - s if i == axis + 2 else n for i, n in enumerate(xs))
+    if conv_limited(backend, setup.dtype, p, xs, ws, bias) or conv_limited(
+        backend, setup.dtype, p, shifted_shape, ws, bias
     ):
         return
-    terms = conv_ref.accumulation_terms(case.w, p, case.bias)
-    m = exact_range(data, support, case.dtype, terms)
-    rng = np.random.default_rng(case.seed)
-    x, w = values(rng, case.x, case.dtype, m), values(rng, case.w, case.dtype, m)
-    b = values(rng, (case.w[0],), case.dtype, m) if case.bias else None
+    terms = conv_ref.accumulation_terms(ws, p, bias)
+    seed, example, x, w, b = conv_operands(data, setup, terms)
     cut = tuple(slice(s, None) if i == axis + 2 else slice(None) for i in range(x.ndim))
     x_shifted = np.ascontiguousarray(x[cut])
-    example = Example(case.setup(bool(m)), {"x": x, "w": w, "b": b})
     full = conv_call(backend, example, "REL.6", x, w, b, p)
     moved = conv_call(backend, example, "REL.6", x_shifted, w, b, p)
     if full is None or moved is None:
         return
     drop = tuple(slice(1, None) if i == axis + 2 else slice(None) for i in range(full.ndim))
     magnitude = conv_ref.conv_fast(absolute(x_shifted), absolute(w), absolute(b), p)  # type: ignore[arg-type]
-    exact = bool(m)
-    bound = 2 * bound_of(magnitude, terms, case.dtype, exact) + evaluation(exact, moved, full[drop])
-    relation = f"conv(x[{s}:] along axis {axis}) = conv(x)[1:] along axis {axis}, seed {case.seed}"
+    exact = example.setup.exact
+    bound = 2 * bound_of(magnitude, terms, setup.dtype, exact) + evaluation(
+        exact, moved, full[drop]
+    )
+    relation = f"conv(x[{s}:] along axis {axis}) = conv(x)[1:] along axis {axis}, seed {seed}"
     compare(backend, example, "REL.6", moved, full[drop], bound, relation)
 
 
@@ -396,22 +310,18 @@ def test_translation(backend, data) -> None:
 @given(data=st.data())
 def test_grouped_is_concatenation_of_groups(backend, data) -> None:
     support = require(backend, CONV, groups=True)
-    case = data.draw(conv_cases(support, grouped=True), label="case")
-    p = case.params
+    setup = data.draw(relation_setups(support, modes=ZEROS, grouped=True), label="setup")
+    p, xs, ws, bias = drawn_conv(setup)
     g = p.groups
-    c_in_g, c_out_g = case.x[1] // g, case.w[0] // g
+    c_in_g, c_out_g = xs[1] // g, ws[0] // g
     single = replace(p, groups=1)
-    x_part, w_part = (case.x[0], c_in_g, *case.x[2:]), (c_out_g, *case.w[1:])
-    if conv_limited(backend, case, p, case.x, case.w, case.bias) or conv_limited(
-        backend, case, single, x_part, w_part, case.bias
+    x_part, w_part = (xs[0], c_in_g, *xs[2:]), (c_out_g, *ws[1:])
+    if conv_limited(backend, setup.dtype, p, xs, ws, bias) or conv_limited(
+        backend, setup.dtype, single, x_part, w_part, bias
     ):
         return
-    terms = conv_ref.accumulation_terms(case.w, p, case.bias)
-    m = exact_range(data, support, case.dtype, terms)
-    rng = np.random.default_rng(case.seed)
-    x, w = values(rng, case.x, case.dtype, m), values(rng, case.w, case.dtype, m)
-    b = values(rng, (case.w[0],), case.dtype, m) if case.bias else None
-    example = Example(case.setup(bool(m)), {"x": x, "w": w, "b": b})
+    terms = conv_ref.accumulation_terms(ws, p, bias)
+    seed, example, x, w, b = conv_operands(data, setup, terms)
     whole = conv_call(backend, example, "REL.7", x, w, b, p)
     if whole is None:
         return
@@ -426,11 +336,9 @@ def test_grouped_is_concatenation_of_groups(backend, data) -> None:
         parts.append(part)
     joined = np.concatenate(parts, axis=1)
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
-    exact = bool(m)
-    bound = 2 * bound_of(magnitude, terms, case.dtype, exact) + evaluation(exact, whole, joined)
-    relation = (
-        f"conv(groups={g}) = concat of {g} conv(groups=1) on the channel blocks, seed {case.seed}"
-    )
+    exact = example.setup.exact
+    bound = 2 * bound_of(magnitude, terms, setup.dtype, exact) + evaluation(exact, whole, joined)
+    relation = f"conv(groups={g}) = concat of {g} conv(groups=1) on the channel blocks, seed {seed}"
     compare(backend, example, "REL.7", whole, joined, bound, relation)
 
 
@@ -441,37 +349,33 @@ def test_grouped_is_concatenation_of_groups(backend, data) -> None:
 @given(data=st.data())
 def test_dilated_is_zero_inserted_kernel(backend, data) -> None:
     support = require(backend, CONV, dilation=True)
-    case = data.draw(conv_cases(support, dilated=True), label="case")
-    p = case.params
+    setup = data.draw(relation_setups(support, modes=ZEROS, dilated=True), label="setup")
+    p, xs, ws, bias = drawn_conv(setup)
     plain = replace(p, dilation=(1,) * p.rank)
     wide = (
-        *case.w[:2],
-        *(effective_kernel(k, d) for k, d in zip(case.w[2:], p.dilation, strict=True)),
+        *ws[:2],
+        *(effective_kernel(k, d) for k, d in zip(ws[2:], p.dilation, strict=True)),
     )
-    if conv_limited(backend, case, p, case.x, case.w, case.bias) or conv_limited(
-        backend, case, plain, case.x, wide, case.bias
+    if conv_limited(backend, setup.dtype, p, xs, ws, bias) or conv_limited(
+        backend, setup.dtype, plain, xs, wide, bias
     ):
         return
-    terms = conv_ref.accumulation_terms(case.w, p, case.bias)
-    terms_wide = conv_ref.accumulation_terms(wide, plain, case.bias)
-    m = exact_range(data, support, case.dtype, terms_wide)
-    rng = np.random.default_rng(case.seed)
-    x, w = values(rng, case.x, case.dtype, m), values(rng, case.w, case.dtype, m)
-    b = values(rng, (case.w[0],), case.dtype, m) if case.bias else None
+    terms = conv_ref.accumulation_terms(ws, p, bias)
+    terms_wide = conv_ref.accumulation_terms(wide, plain, bias)
+    seed, example, x, w, b = conv_operands(data, setup, terms_wide)
     w_wide = dilate_kernel(w, p.dilation)
-    example = Example(case.setup(bool(m)), {"x": x, "w": w, "b": b})
     dilated = conv_call(backend, example, "REL.8", x, w, b, p)
     inserted = conv_call(backend, example, "REL.8", x, w_wide, b, plain)
     if dilated is None or inserted is None:
         return
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
-    exact = bool(m)
+    exact = example.setup.exact
     bound = (
-        bound_of(magnitude, terms, case.dtype, exact)
-        + bound_of(magnitude, terms_wide, case.dtype, exact)
+        bound_of(magnitude, terms, setup.dtype, exact)
+        + bound_of(magnitude, terms_wide, setup.dtype, exact)
         + evaluation(exact, dilated, inserted)
     )
-    relation = f"conv(w, dilation={p.dilation}) = conv(dilate(w), dilation=1), seed {case.seed}"
+    relation = f"conv(w, dilation={p.dilation}) = conv(dilate(w), dilation=1), seed {seed}"
     compare(backend, example, "REL.8", dilated, inserted, bound, relation)
 
 
@@ -487,10 +391,10 @@ class AdjointCase:
     w: tuple[int, ...]  # (C_out, C_in/g, *k)
 
 
-def adjoint_pair(case: Case, rule: str) -> AdjointCase:
+def adjoint_pair(setup: Setup, rule: str) -> AdjointCase:
     """The transposed convolution whose output shape is the convolution's input (TCONV.12)."""
-    p = case.params
-    spatial, kernel = list(case.x[2:]), case.w[2:]
+    p, xs, ws, _ = drawn_conv(setup)
+    spatial, kernel = list(xs[2:]), ws[2:]
     extra = [0] * p.rank
     for a in range(p.rank):
         s, k_eff = p.stride[a], effective_kernel(kernel[a], p.dilation[a])
@@ -507,8 +411,8 @@ def adjoint_pair(case: Case, rule: str) -> AdjointCase:
                 spatial[a] -= op  # no output_padding argument: a length that needs none
                 op = 0
             extra[a] = op
-    x = (case.x[0], case.x[1], *spatial)
-    y = conv_output_shape(x, case.w, p)
+    x = (xs[0], xs[1], *spatial)
+    y = conv_output_shape(x, ws, p)
     transpose = ConvTranspose(
         stride=p.stride,
         dilation=p.dilation,
@@ -517,7 +421,7 @@ def adjoint_pair(case: Case, rule: str) -> AdjointCase:
         groups=p.groups,
         output_padding_rule="stride_or_dilation" if rule == "stride_or_dilation" else "stride",
     )
-    return AdjointCase(p, transpose, x, y, case.w)
+    return AdjointCase(p, transpose, x, y, ws)
 
 
 @pytest.mark.clauses("REL.1", "REL.2", "REL.3", "REL.9", "TCONV.11", "TCONV.12")
@@ -525,7 +429,7 @@ def adjoint_pair(case: Case, rule: str) -> AdjointCase:
 def test_transposed_is_adjoint_of_conv(backend, data) -> None:
     support = require(backend, CONV)
     t_support = require(backend, CONV_TRANSPOSE)
-    shared = support.padding & t_support.padding & {"symmetric", "asymmetric", "valid", "same"}
+    shared = support.padding & t_support.padding & set(COMMON_FORMS)
     ranks, dtypes = support.ranks & t_support.ranks, support.dtypes & t_support.dtypes
     if not (shared and ranks and dtypes):
         outcomes.unsupported(
@@ -538,20 +442,24 @@ def test_transposed_is_adjoint_of_conv(backend, data) -> None:
         dilation_with_stride=support.dilation_with_stride and t_support.dilation_with_stride,
         exact=support.exact and t_support.exact,
         padding=frozenset(shared),
+        ranks=ranks,
+        dtypes=dtypes,
+        bias=False,
     )
-    case = data.draw(conv_cases(both, bias=False, ranks=ranks, dtypes=dtypes), label="case")
-    pair = adjoint_pair(case, t_support.output_padding_rule)
-    if conv_limited(backend, case, pair.conv, pair.x, pair.w, False) or limited(
-        backend, CONV_TRANSPOSE, pair.transpose, {"x": pair.y, "w": pair.w, "b": None}, case.dtype
+    setup = data.draw(relation_setups(both, modes=ZEROS), label="setup")
+    pair = adjoint_pair(setup, t_support.output_padding_rule)
+    if conv_limited(backend, setup.dtype, pair.conv, pair.x, pair.w, False) or limited(
+        backend, CONV_TRANSPOSE, pair.transpose, {"x": pair.y, "w": pair.w, "b": None}, setup.dtype
     ):
         return
     terms_a = conv_ref.accumulation_terms(pair.w, pair.conv, False)
     terms_t = transposed.accumulation_terms(pair.w, pair.transpose, False)
-    m = exact_range(data, both, case.dtype, max(terms_a, terms_t))
-    rng = np.random.default_rng(case.seed)
-    x, y = values(rng, pair.x, case.dtype, m), values(rng, pair.y, case.dtype, m)
-    w = values(rng, pair.w, case.dtype, m)
-    example = Example(case.setup(bool(m), x=pair.x), {"x": x, "w": w, "b": None})
+    m = exact_range(setup, max(terms_a, terms_t))
+    seed, make = drawn_values(data, setup.dtype, m)
+    x, y = make(pair.x), make(pair.y)
+    w = make(pair.w)
+    runs = replace(setup, exact=bool(m), shapes={**setup.shapes, "x": pair.x})
+    example = Example(runs, {"x": x, "w": w, "b": None})
     forward = conv_call(backend, example, "REL.9", x, w, None, pair.conv)
     want = conv_transpose_output_shape(y.shape, w.shape, pair.transpose)
     backward = run(
@@ -594,11 +502,11 @@ def test_transposed_is_adjoint_of_conv(backend, data) -> None:
     elif not exact:
         m_a = conv_ref.conv_fast(np.abs(x64), absolute(w), None, pair.conv)  # type: ignore[arg-type]
         m_t = transposed.conv_transpose_fast(np.abs(y64), absolute(w), None, pair.transpose)  # type: ignore[arg-type]
-        bound += float(np.sum(error_bound(m_a, terms_a, case.dtype) * np.abs(y64)))
-        bound += float(np.sum(error_bound(m_t, terms_t, case.dtype) * np.abs(x64)))
+        bound += float(np.sum(error_bound(m_a, terms_a, setup.dtype) * np.abs(y64)))
+        bound += float(np.sum(error_bound(m_t, terms_t, setup.dtype) * np.abs(x64)))
     relation = (
         f"<conv(x), y> = <x, conv_transpose(y)> with output_padding "
-        f"{pair.transpose.output_padding}, seed {case.seed}"
+        f"{pair.transpose.output_padding}, seed {seed}"
     )
     compare(backend, example, "REL.9", np.array([left]), np.array([right]), bound, relation)
 
@@ -623,28 +531,22 @@ def pointwise_product(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Con
 @given(data=st.data())
 def test_pointwise_is_matrix_product(backend, data) -> None:
     support = require(backend, CONV)
-    case = data.draw(
-        conv_cases(
-            support, forms=("valid", "symmetric", "asymmetric"), pointwise=True, unpadded=True
-        ),
-        label="case",
+    setup = data.draw(
+        relation_setups(support, forms=UNPADDED_FORMS, modes=ZEROS, pointwise=True, unpadded=True),
+        label="setup",
     )
-    p = case.params
-    if conv_limited(backend, case, p, case.x, case.w, case.bias):
+    p, xs, ws, bias = drawn_conv(setup)
+    if conv_limited(backend, setup.dtype, p, xs, ws, bias):
         return
-    terms = conv_ref.accumulation_terms(case.w, p, case.bias)
-    m = exact_range(data, support, case.dtype, terms)
-    rng = np.random.default_rng(case.seed)
-    x, w = values(rng, case.x, case.dtype, m), values(rng, case.w, case.dtype, m)
-    b = values(rng, (case.w[0],), case.dtype, m) if case.bias else None
-    example = Example(case.setup(bool(m)), {"x": x, "w": w, "b": b})
+    terms = conv_ref.accumulation_terms(ws, p, bias)
+    seed, example, x, w, b = conv_operands(data, setup, terms)
     got = conv_call(backend, example, "REL.10", x, w, b, p)
     if got is None:
         return
     want = pointwise_product(x, w, b, p)
     magnitude = pointwise_product(np.abs(f64(x)), np.abs(f64(w)), absolute(b), p)  # type: ignore[arg-type]
-    bound = bound_of(magnitude, terms, case.dtype, bool(m))
-    relation = f"1x1 conv = einsum over channels of every {p.stride}-th position, seed {case.seed}"
+    bound = bound_of(magnitude, terms, setup.dtype, example.setup.exact)
+    relation = f"1x1 conv = einsum over channels of every {p.stride}-th position, seed {seed}"
     compare(backend, example, "REL.10", got, want, bound, relation)
 
 
@@ -655,19 +557,15 @@ def test_pointwise_is_matrix_product(backend, data) -> None:
 @given(data=st.data())
 def test_batch_independence(backend, data) -> None:
     support = require(backend, CONV)
-    case = data.draw(conv_cases(support, modes=True, min_batch=2), label="case")
-    p = case.params
-    one = (1, *case.x[1:])
-    if conv_limited(backend, case, p, case.x, case.w, case.bias) or conv_limited(
-        backend, case, p, one, case.w, case.bias
+    setup = data.draw(relation_setups(support, min_batch=2), label="setup")
+    p, xs, ws, bias = drawn_conv(setup)
+    one = (1, *xs[1:])
+    if conv_limited(backend, setup.dtype, p, xs, ws, bias) or conv_limited(
+        backend, setup.dtype, p, one, ws, bias
     ):
         return
-    terms = conv_ref.accumulation_terms(case.w, p, case.bias)
-    m = exact_range(data, support, case.dtype, terms)
-    rng = np.random.default_rng(case.seed)
-    x, w = values(rng, case.x, case.dtype, m), values(rng, case.w, case.dtype, m)
-    b = values(rng, (case.w[0],), case.dtype, m) if case.bias else None
-    example = Example(case.setup(bool(m)), {"x": x, "w": w, "b": b})
+    terms = conv_ref.accumulation_terms(ws, p, bias)
+    seed, example, x, w, b = conv_operands(data, setup, terms)
     batched = conv_call(backend, example, "REL.11", x, w, b, p)
     if batched is None:
         return
@@ -679,7 +577,7 @@ def test_batch_independence(backend, data) -> None:
         singles.append(single)
     alone = np.concatenate(singles, axis=0)
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
-    exact = bool(m)
-    bound = 2 * bound_of(magnitude, terms, case.dtype, exact) + evaluation(exact, batched, alone)
-    relation = f"conv(x)[i] = conv(x[i:i+1])[0] for every i < {x.shape[0]}, seed {case.seed}"
+    exact = example.setup.exact
+    bound = 2 * bound_of(magnitude, terms, setup.dtype, exact) + evaluation(exact, batched, alone)
+    relation = f"conv(x)[i] = conv(x[i:i+1])[0] for every i < {x.shape[0]}, seed {seed}"
     compare(backend, example, "REL.11", batched, alone, bound, relation)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from reference.numerics import numpy_dtype
+from reference.numerics import PRECISION, numpy_dtype
 
 # Simplest first: shrinking moves towards the start.
 SCHEMES = ("constant", "one_hot", "sparse", "uniform", "normal", "wide")
@@ -37,10 +37,16 @@ Draw = Callable[..., Any]
 
 
 def generate(
-    rng: np.random.Generator, scheme: str, shape: tuple[int, ...], dtype: str, exact_range: int
+    rng: np.random.Generator,
+    scheme: str,
+    shape: tuple[int, ...],
+    dtype: str,
+    exact_range: int,
+    grid: bool = False,
 ) -> np.ndarray:
     """An array of `shape` in `dtype` with values of `scheme`: integers in
-    [-exact_range, exact_range] in exact mode (exact_range >= 1), else floats in [-2, 2]."""
+    [-exact_range, exact_range] in exact mode (exact_range >= 1), else floats in [-2, 2],
+    rounded to multiples of grid_step(dtype) with `grid`."""
     if scheme not in SCHEMES:
         raise ValueError(f"unknown value scheme {scheme!r}; expected one of {SCHEMES}")
     size = int(np.prod(shape, dtype=np.int64))
@@ -60,8 +66,16 @@ def generate(
         else:  # sparse
             where = rng.random(size) < SPARSE_DENSITY
             flat[where] = _uniform(rng, int(where.sum()), exact_range)
+    if grid and not exact_range:
+        flat = np.rint(flat / grid_step(dtype)) * grid_step(dtype)
     flat[np.abs(flat) < TINY[dtype]] = 0.0
     return flat.reshape(shape).astype(numpy_dtype(dtype))
+
+
+def grid_step(dtype: str) -> float:
+    """REL.3's grid: 2^-(p-4). A sum a*x_1 + x_2 of multiples of it in [-2, 2], with
+    |a| <= 4 a power of two, has a numerator below 2^p and so is representable again."""
+    return 2.0 ** -(PRECISION[dtype] - 4)
 
 
 def _uniform(rng: np.random.Generator, size: int, exact_range: int) -> np.ndarray:

@@ -68,6 +68,7 @@ from adapters.base import (
     DEFORM_CONV,
     DEPTHWISE_SEPARABLE,
     DTYPES,
+    PADDING_MODES,
     Adapter,
     Capabilities,
     Extension,
@@ -197,6 +198,8 @@ class TorchAdapter(Adapter):
 
     name = "torch"
     framework = "torch"
+    # The base of every torch surface's capabilities: the others derive theirs from these
+    # (`_derived`), so a declaration they share is made once, here.
     capabilities = Capabilities(
         ops={
             CONV: OpSupport(
@@ -484,6 +487,31 @@ class TorchAdapter(Adapter):
         raise UnsupportedError(f"{self.name} has no {op} taking {type(p).__name__}")
 
 
+_CONV_GRADIENTS = frozenset({CONV, CONV_TRANSPOSE})
+
+
+def _derived(ops: Mapping[str, Mapping[str, Any]] | None = None, **changes: Any) -> Capabilities:
+    """The torch surface's capabilities with `changes`, for another torch surface.
+
+    `ops`: the operations it declares, in this order, each with the changes to the torch
+    surface's OpSupport of it (None: all of the torch surface's, unchanged). The counters
+    (COST.18) are the torch surface's alone, as no other surface changes what a module or
+    a call counts: the others declare none.
+    """
+    base = TorchAdapter.capabilities
+    declared = (
+        base.ops if ops is None else {op: replace(base.ops[op], **c) for op, c in ops.items()}
+    )
+    return replace(
+        base,
+        ops=declared,
+        parameter_counts=frozenset(),
+        flop_counts=frozenset(),
+        gradient_flop_counts=frozenset(),
+        **changes,
+    )
+
+
 _REPRO_TEMPLATE = """\
 import numpy as np
 import torch
@@ -640,27 +668,14 @@ class TorchModuleAdapter(TorchAdapter):
     """
 
     name = "torch.module"
-    capabilities = Capabilities(
-        ops={
-            CONV: OpSupport(
-                extensions=_UNBATCHED_CONV,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric", "valid", "same"}),
-                padding_modes=frozenset({"zeros", "reflect", "replicate", "circular"}),
-                # "padding='same' is not supported for strided convolutions" (nn.Conv2d).
-                strided_same=False,
-            ),
-            CONV_TRANSPOSE: OpSupport(
-                extensions=_UNBATCHED_TRANSPOSE,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric"}),
-                output_padding_rule=_OUTPUT_PADDING_RULE,
-            ),
-            CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
+    # nn.ConvNd pads in all four modes (and, as F.conv*d, rejects 'same' with a stride).
+    capabilities = _derived(
+        {
+            CONV: {"padding_modes": frozenset(PADDING_MODES)},
+            CONV_TRANSPOSE: {},
+            CHANNEL_SHUFFLE: {},
         },
-        gradients=frozenset({CONV, CONV_TRANSPOSE}),
+        gradients=_CONV_GRADIENTS,
     )
 
     def _call(self, module: Any, x: Any, w: Any, b: Any) -> torch.Tensor:
@@ -742,26 +757,11 @@ class TorchChannelsLastAdapter(TorchAdapter):
     name = "torch.channels_last"
     # An unbatched input (one axis fewer) has no channels_last format: `_operand` leaves it
     # as it is, and torch computes the documented extension on it.
-    capabilities = Capabilities(
-        ops={
-            CONV: OpSupport(
-                extensions=_UNBATCHED_CONV,
-                ranks=frozenset({2, 3}),
-                dtypes=_ALL,
-                padding=frozenset({"symmetric", "valid", "same"}),
-                strided_same=False,
-            ),
-            CONV_TRANSPOSE: OpSupport(
-                extensions=_UNBATCHED_TRANSPOSE,
-                ranks=frozenset({2, 3}),
-                dtypes=_ALL,
-                padding=frozenset({"symmetric"}),
-                output_padding_rule=_OUTPUT_PADDING_RULE,
-            ),
-            # channel_shuffle has its own channels-last CPU kernel.
-            CHANNEL_SHUFFLE: OpSupport(ranks=frozenset({2, 3}), dtypes=_ALL),
-        },
-        gradients=frozenset({CONV, CONV_TRANSPOSE}),
+    # Ranks 2 and 3 (channels_last, channels_last_3d); channel_shuffle has its own
+    # channels-last CPU kernel.
+    capabilities = _derived(
+        {op: {"ranks": frozenset({2, 3})} for op in (CONV, CONV_TRANSPOSE, CHANNEL_SHUFFLE)},
+        gradients=_CONV_GRADIENTS,
     )
 
     def _operand(self, t: torch.Tensor) -> torch.Tensor:
@@ -803,25 +803,8 @@ class TorchNonContiguousAdapter(TorchAdapter):
     """Operands that are strided views (every stride doubled) with the same values."""
 
     name = "torch.noncontig"
-    capabilities = Capabilities(
-        ops={
-            CONV: OpSupport(
-                extensions=_UNBATCHED_CONV,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric", "valid", "same"}),
-                strided_same=False,
-            ),
-            CONV_TRANSPOSE: OpSupport(
-                extensions=_UNBATCHED_TRANSPOSE,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric"}),
-                output_padding_rule=_OUTPUT_PADDING_RULE,
-            ),
-            CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
-        },
-        gradients=frozenset({CONV, CONV_TRANSPOSE}),
+    capabilities = _derived(
+        {CONV: {}, CONV_TRANSPOSE: {}, CHANNEL_SHUFFLE: {}}, gradients=_CONV_GRADIENTS
     )
 
     def _operand(self, t: torch.Tensor) -> torch.Tensor:
@@ -837,28 +820,9 @@ class TorchMkldnnOffAdapter(TorchAdapter):
     """The functional calls with oneDNN disabled: the slow (im2col) kernels and NNPACK."""
 
     name = "torch.mkldnn_off"
-    capabilities = Capabilities(
-        ops={
-            CONV: OpSupport(
-                extensions=_UNBATCHED_CONV,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric", "valid", "same"}),
-                strided_same=False,
-                # NNPACK (Winograd/FFT) runs float32 1-D/2-D forward convolutions with
-                # batch >= 16 once oneDNN is off: see the module docstring.
-                exact=False,
-            ),
-            CONV_TRANSPOSE: OpSupport(
-                extensions=_UNBATCHED_TRANSPOSE,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric"}),
-                output_padding_rule=_OUTPUT_PADDING_RULE,
-            ),
-        },
-        gradients=frozenset({CONV, CONV_TRANSPOSE}),
-    )
+    # NNPACK (Winograd/FFT) runs float32 1-D/2-D forward convolutions with batch >= 16 once
+    # oneDNN is off: see the module docstring.
+    capabilities = _derived({CONV: {"exact": False}, CONV_TRANSPOSE: {}}, gradients=_CONV_GRADIENTS)
 
     def platform(self) -> dict[str, Any]:
         return {**super().platform(), "mkldnn": False}  # its calls run with oneDNN off
@@ -884,35 +848,15 @@ class TorchCudaAdapter(TorchAdapter):
     """The functional surface on the first CUDA device, with torch's default TF32 settings."""
 
     name = "torch.cuda"
-    capabilities = Capabilities(
-        ops={
-            CONV: OpSupport(
-                extensions=_UNBATCHED_CONV,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric", "valid", "same"}),
-                strided_same=False,
-                # cuDNN may pick Winograd/FFT algorithms, and TF32 for float32.
-                exact=False,
-            ),
-            CONV_TRANSPOSE: OpSupport(
-                extensions=_UNBATCHED_TRANSPOSE,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric"}),
-                exact=False,
-                output_padding_rule=_OUTPUT_PADDING_RULE,
-            ),
-            DEFORM_CONV: OpSupport(
-                ranks=frozenset({2}),
-                dtypes=_DEFORM_DTYPES,
-                padding=frozenset({"symmetric"}),
-                mask=True,
-            ),
-            CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
+    # cuDNN may pick Winograd/FFT algorithms, and TF32 for float32.
+    capabilities = _derived(
+        {
+            CONV: {"exact": False},
+            CONV_TRANSPOSE: {"exact": False},
+            DEFORM_CONV: {},
+            CHANNEL_SHUFFLE: {},
         },
         device="cuda:0",
-        gradients=frozenset({CONV, CONV_TRANSPOSE, DEFORM_CONV}),
     )
 
     def __init__(self) -> None:
@@ -948,14 +892,7 @@ class TorchMetaAdapter(TorchAdapter):
 
     name = "torch.meta"
     # The counters (COST.18) are the torch surface's: the meta device changes no count.
-    capabilities = replace(
-        TorchAdapter.capabilities,
-        device="meta",
-        values=False,
-        parameter_counts=frozenset(),
-        flop_counts=frozenset(),
-        gradient_flop_counts=frozenset(),
-    )
+    capabilities = _derived(device="meta", values=False)
 
     def _result(self, t: torch.Tensor) -> np.ndarray:
         if t.device.type != "meta":
@@ -1021,12 +958,7 @@ class TorchCompileAdapter(TorchAdapter):
     name = "torch.compile"
     # No other algorithm than torch's (see the module docstring): the same declarations.
     # The counters (COST.18) are the torch surface's: compiling changes no count.
-    capabilities = replace(
-        TorchAdapter.capabilities,
-        parameter_counts=frozenset(),
-        flop_counts=frozenset(),
-        gradient_flop_counts=frozenset(),
-    )
+    capabilities = _derived()
     # Overridable: dynamic=False (one graph per shape) is what this surface tests.
     dynamic: bool | None = False
 

@@ -27,6 +27,7 @@ from adapters.base import (
     OpSupport,
     UnsupportedError,
 )
+from adapters.source_embedding import function_sources
 from adapters.tf_common import (
     ALL_DTYPES,
     EXPLICIT_PADDING,
@@ -35,7 +36,6 @@ from adapters.tf_common import (
     depthwise_filter,
     depthwise_shape_problem,
     exact_kernels,
-    function_sources,
     hwio,
     import_tf,
     onednn_dtypes,

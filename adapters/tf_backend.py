@@ -40,6 +40,7 @@ from adapters.base import (
     UnsupportedError,
     extension,
 )
+from adapters.source_embedding import function_sources
 from adapters.subprocess_proxy import ProxyAdapter
 from adapters.tf_common import (
     ALL_DTYPES,
@@ -50,7 +51,6 @@ from adapters.tf_common import (
     depthwise_shape_problem,
     exact_kernels,
     from_layout,
-    function_sources,
     hwio,
     import_tf,
     onednn_dtypes,

@@ -45,9 +45,8 @@ does not import it.
 
 from __future__ import annotations
 
-import inspect
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from adapters import cpu
@@ -154,7 +153,7 @@ def string_output_padding_problem(p: ConvTranspose, api: str) -> str | None:
 # --- layouts ------------------------------------------------------------------------------------
 # Plain functions of `xp`, the tensorflow or numpy module (their transpose and reshape take the
 # same arguments): the surfaces call them, and their repro scripts embed their source
-# (`function_sources`), so that a script converts layouts with the very code the surface runs.
+# (adapters/source_embedding.py), so that a script converts layouts with the surface's code.
 
 
 def to_layout(xp: Any, x: Any, rank: int, channels_last: bool) -> Any:
@@ -191,13 +190,6 @@ def depthwise_filter(xp: Any, w: Any, c_in: int) -> Any:
 
 
 # --- repro scripts (suites/repro.py) ------------------------------------------------------------
-
-
-def function_sources(*functions: Callable[..., Any]) -> str:
-    """The functions' own source, for a repro script to define them as the surface does.
-
-    Their annotations name typing.Any, which the script imports."""
-    return "\n\n\n".join(inspect.getsource(function).rstrip() for function in functions)
 
 
 def onednn_environment(onednn: bool) -> str:

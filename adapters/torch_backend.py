@@ -75,6 +75,7 @@ from adapters.base import (
     OpSupport,
     UnsupportedError,
 )
+from adapters.source_embedding import function_sources
 from adapters.subprocess_proxy import ProxyAdapter
 from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
@@ -431,10 +432,12 @@ class TorchAdapter(Adapter):
         return None
 
     # --- repro scripts (suites/repro.py) -----------------------------------------------------
-    # Source of `_layout(t)`, applied where `_operand` is, and of the context of the call:
-    # the scripts must take the code path that this surface takes.
-    _REPRO_LAYOUT = "def _layout(t):\n    return t\n"
+    # What the scripts apply to the operand tensors `t` where `_operand` does, and the context
+    # of the call, with the plain functions that both name (their source is embedded): the
+    # scripts must take the code path that this surface takes.
+    _REPRO_LAYOUT = "t"
     _REPRO_MODE = "torch.no_grad()"
+    _REPRO_HELPERS: tuple[Callable[..., Any], ...] = ()
     _REPRO_RESULT = "y.to(torch.float64).cpu().numpy()"
 
     def repro_source(self, op: str, p: Params, dtype: str) -> str | None:
@@ -449,6 +452,9 @@ class TorchAdapter(Adapter):
             imports="import torchvision.ops\n" if op == DEFORM_CONV else "",
             device=self.device,
             dtype=dtype,
+            helpers=function_sources(*self._REPRO_HELPERS) + "\n\n\n"
+            if self._REPRO_HELPERS
+            else "",
             layout=self._REPRO_LAYOUT,
             mode=self._REPRO_MODE,
             body=body,
@@ -513,6 +519,8 @@ def _derived(ops: Mapping[str, Mapping[str, Any]] | None = None, **changes: Any)
 
 
 _REPRO_TEMPLATE = """\
+from typing import Any
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -528,11 +536,9 @@ def _tensor(a):
     return torch.from_numpy(np.asarray(a, dtype=np.float64)).to(device=DEVICE, dtype=DTYPE)
 
 
-{layout}
-
-def call(x=None, w=None, b=None, offset=None, mask=None):
+{helpers}def call(x=None, w=None, b=None, offset=None, mask=None):
     x, w, b, offset, mask = (_tensor(a) for a in (x, w, b, offset, mask))
-    x, w, offset, mask = (None if t is None else _layout(t) for t in (x, w, offset, mask))
+    x, w, offset, mask = (None if t is None else {layout} for t in (x, w, offset, mask))
     with {mode}:
 {body}
     return {result}
@@ -749,6 +755,32 @@ class TorchModuleAdapter(TorchAdapter):
 
 
 # --- execution modes of the functional calls ---------------------------------------------------
+# The operand layouts and the oneDNN switch are plain functions of the torch module: the
+# surfaces call them, and their repro scripts embed their source (adapters/source_embedding.py).
+
+
+def channels_last(torch: Any, t: Any) -> Any:
+    """t in channels_last (4-D) / channels_last_3d (5-D) memory format; a tensor of another
+    rank is a malformed operand, left as it is for torch's own checks to report."""
+    formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+    if t.dim() not in formats:
+        return t
+    return t.contiguous(memory_format=formats[t.dim()])
+
+
+def strided_view(torch: Any, t: Any) -> Any:
+    """t as a view whose strides are all doubled, with the same values (differentiable): two
+    copies interleaved in a tensor twice the size, then every other element."""
+    return torch.stack((t, t), dim=-1)[..., 0]
+
+
+def mkldnn_disabled(torch: Any) -> Any:
+    """The context in which torch's convolutions run without oneDNN. Only `enabled` changes:
+    flags() would otherwise also set oneDNN's TF32 and fp32_precision settings to its
+    defaults."""
+    return torch.backends.mkldnn.flags(
+        enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None
+    )
 
 
 class TorchChannelsLastAdapter(TorchAdapter):
@@ -765,17 +797,10 @@ class TorchChannelsLastAdapter(TorchAdapter):
     )
 
     def _operand(self, t: torch.Tensor) -> torch.Tensor:
-        torch = _import_torch()
-        formats = {4: torch.channels_last, 5: torch.channels_last_3d}
-        if t.dim() not in formats:
-            return t  # a malformed operand: torch's own checks report it
-        return t.contiguous(memory_format=formats[t.dim()])
+        return channels_last(_import_torch(), t)
 
-    _REPRO_LAYOUT = (
-        "def _layout(t):\n"
-        "    formats = {4: torch.channels_last, 5: torch.channels_last_3d}\n"
-        "    return t.contiguous(memory_format=formats[t.dim()]) if t.dim() in formats else t\n"
-    )
+    _REPRO_LAYOUT = "channels_last(torch, t)"
+    _REPRO_HELPERS = (channels_last,)
 
 
 class TorchChannelsLastProxy(ProxyAdapter):
@@ -808,12 +833,10 @@ class TorchNonContiguousAdapter(TorchAdapter):
     )
 
     def _operand(self, t: torch.Tensor) -> torch.Tensor:
-        # Two copies interleaved in a tensor twice the size, then every other element:
-        # a view whose strides are all doubled (differentiable, values unchanged).
-        torch = _import_torch()
-        return torch.stack((t, t), dim=-1)[..., 0]
+        return strided_view(_import_torch(), t)
 
-    _REPRO_LAYOUT = "def _layout(t):\n    return torch.stack((t, t), dim=-1)[..., 0]\n"
+    _REPRO_LAYOUT = "strided_view(torch, t)"
+    _REPRO_HELPERS = (strided_view,)
 
 
 class TorchMkldnnOffAdapter(TorchAdapter):
@@ -829,19 +852,11 @@ class TorchMkldnnOffAdapter(TorchAdapter):
 
     @contextlib.contextmanager
     def _mode(self) -> Iterator[None]:
-        torch = _import_torch()
-        # Only `enabled` changes: flags() would otherwise also set oneDNN's TF32 and
-        # fp32_precision settings to its defaults.
-        with torch.backends.mkldnn.flags(
-            enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None
-        ):
+        with mkldnn_disabled(_import_torch()):
             yield
 
-    _REPRO_MODE = (
-        "torch.no_grad(), torch.backends.mkldnn.flags(\n"
-        "        enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None\n"
-        "    )"
-    )
+    _REPRO_MODE = "torch.no_grad(), mkldnn_disabled(torch)"
+    _REPRO_HELPERS = (mkldnn_disabled,)
 
 
 class TorchCudaAdapter(TorchAdapter):

@@ -21,6 +21,7 @@ BUILTIN_MODULES = (
     "adapters.numpy_backend",
     "adapters.torch_backend",
     "adapters.tf_backend",
+    "adapters.keras_backend",
     "adapters.jax_backend",
     "adapters.onnxruntime_backend",
     "adapters.onnx_reference_backend",

@@ -38,14 +38,14 @@ IN_PROCESS = ("tf.nn", "tf.nn.convolution", "tf.nn.atrous", "tf.nn.nchw", "tf.fu
 
 
 def test_surface_names() -> None:
-    from adapters import tf_backend
+    from adapters import keras_backend, tf_backend
 
-    assert set(tf_backend.SURFACES) == {*IN_PROCESS, "tf.nn.onednn_off"}
+    assert {*tf_backend.SURFACES, *keras_backend.SURFACES} == {*IN_PROCESS, "tf.nn.onednn_off"}
 
 
 def test_importing_the_module_imports_no_framework() -> None:
     code = (
-        "import sys, adapters.tf_backend;"
+        "import sys, adapters.tf_backend, adapters.keras_backend;"
         "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
     )
     out = subprocess.run(
@@ -56,13 +56,17 @@ def test_importing_the_module_imports_no_framework() -> None:
 
 pytest.importorskip("tensorflow")
 
-from adapters import tf_backend  # noqa: E402
+from adapters import keras_backend, tf_backend, tf_common  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def surfaces() -> dict[str, Adapter]:
     """The surfaces, built in this process (tf.function without its child-process proxy)."""
-    factories = {**tf_backend.SURFACES, "tf.function": tf_backend.TfFunctionAdapter}
+    factories = {
+        **tf_backend.SURFACES,
+        **keras_backend.SURFACES,
+        "tf.function": tf_backend.TfFunctionAdapter,
+    }
     loaded: dict[str, Adapter] = {}
     for name in IN_PROCESS:
         try:
@@ -203,7 +207,7 @@ def test_documented_limits_are_declared(surfaces: dict[str, Adapter]) -> None:
     assert "SAME" in (adapter.limitation(CONV, explicit, shapes, "float32") or "")
     dilated = ConvTranspose(stride=(1,), dilation=(2,), padding="valid", output_padding=(0,))
     assert adapter.limitation(CONV_TRANSPOSE, dilated, shapes, "float64")
-    if tf_backend._onednn_enabled():  # oneDNN runs it for float32 with string padding
+    if tf_common.onednn_enabled():  # oneDNN runs it for float32 with string padding
         assert adapter.limitation(CONV_TRANSPOSE, dilated, shapes, "float32") is None
 
 
@@ -216,7 +220,7 @@ def test_keras_same_pads_give_keras_output_length(k: int, s: int, d: int) -> Non
 
     for op in range(s):
         for n in (1, 2, 5):
-            pads = (tf_backend._keras_same_pads(k, d, op),)
+            pads = (keras_backend._keras_same_pads(k, d, op),)
             p = ConvTranspose(stride=(s,), dilation=(d,), padding=pads, output_padding=(op,))
             ours = conv_transpose_output_shape((1, 1, n), (1, 1, k), p)[2]
             keras_shape = compute_conv_transpose_output_shape(
@@ -225,7 +229,7 @@ def test_keras_same_pads_give_keras_output_length(k: int, s: int, d: int) -> Non
             assert ours == keras_shape[1]
             # With a 1-tap kernel, 'same' and 'valid' place the output alike.
             mode = "valid" if pads == ((0, 0),) else "same"
-            assert tf_backend._keras_transpose_padding(p, (k,)) == (mode, (op,))
+            assert keras_backend._keras_transpose_padding(p, (k,)) == (mode, (op,))
 
 
 def test_keras_explicit_pads_outside_its_geometry_are_limited(surfaces: dict[str, Adapter]) -> None:
@@ -233,7 +237,7 @@ def test_keras_explicit_pads_outside_its_geometry_are_limited(surfaces: dict[str
     p = ConvTranspose(stride=(2,), dilation=(1,), padding=((2, 0),), output_padding=(1,))
     assert adapter.limitation(CONV_TRANSPOSE, p, {"x": (1, 1, 3), "w": (1, 1, 3)}, "float32")
     valid = ConvTranspose(stride=(2,), dilation=(1,), padding=((0, 0),), output_padding=(1,))
-    assert tf_backend._keras_transpose_padding(valid, (3,)) == ("valid", (1,))
+    assert keras_backend._keras_transpose_padding(valid, (3,)) == ("valid", (1,))
 
 
 def test_tf_function_reuses_its_traced_functions(surfaces: dict[str, Adapter]) -> None:

@@ -68,12 +68,14 @@ from adapters.base import (
     DEFORM_CONV,
     DEPTHWISE_SEPARABLE,
     DTYPES,
+    PADDING_MODES,
     Adapter,
     Capabilities,
     Extension,
     OpSupport,
     UnsupportedError,
 )
+from adapters.source_embedding import function_sources
 from adapters.subprocess_proxy import ProxyAdapter
 from reference.numerics import numpy_dtype
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv, Params
@@ -197,6 +199,8 @@ class TorchAdapter(Adapter):
 
     name = "torch"
     framework = "torch"
+    # The base of every torch surface's capabilities: the others derive theirs from these
+    # (`_derived`), so a declaration they share is made once, here.
     capabilities = Capabilities(
         ops={
             CONV: OpSupport(
@@ -428,10 +432,12 @@ class TorchAdapter(Adapter):
         return None
 
     # --- repro scripts (suites/repro.py) -----------------------------------------------------
-    # Source of `_layout(t)`, applied where `_operand` is, and of the context of the call:
-    # the scripts must take the code path that this surface takes.
-    _REPRO_LAYOUT = "def _layout(t):\n    return t\n"
+    # What the scripts apply to the operand tensors `t` where `_operand` does, and the context
+    # of the call, with the plain functions that both name (their source is embedded): the
+    # scripts must take the code path that this surface takes.
+    _REPRO_LAYOUT = "t"
     _REPRO_MODE = "torch.no_grad()"
+    _REPRO_HELPERS: tuple[Callable[..., Any], ...] = ()
     _REPRO_RESULT = "y.to(torch.float64).cpu().numpy()"
 
     def repro_source(self, op: str, p: Params, dtype: str) -> str | None:
@@ -446,6 +452,9 @@ class TorchAdapter(Adapter):
             imports="import torchvision.ops\n" if op == DEFORM_CONV else "",
             device=self.device,
             dtype=dtype,
+            helpers=function_sources(*self._REPRO_HELPERS) + "\n\n\n"
+            if self._REPRO_HELPERS
+            else "",
             layout=self._REPRO_LAYOUT,
             mode=self._REPRO_MODE,
             body=body,
@@ -484,7 +493,34 @@ class TorchAdapter(Adapter):
         raise UnsupportedError(f"{self.name} has no {op} taking {type(p).__name__}")
 
 
+_CONV_GRADIENTS = frozenset({CONV, CONV_TRANSPOSE})
+
+
+def _derived(ops: Mapping[str, Mapping[str, Any]] | None = None, **changes: Any) -> Capabilities:
+    """The torch surface's capabilities with `changes`, for another torch surface.
+
+    `ops`: the operations it declares, in this order, each with the changes to the torch
+    surface's OpSupport of it (None: all of the torch surface's, unchanged). The counters
+    (COST.18) are the torch surface's alone, as no other surface changes what a module or
+    a call counts: the others declare none.
+    """
+    base = TorchAdapter.capabilities
+    declared = (
+        base.ops if ops is None else {op: replace(base.ops[op], **c) for op, c in ops.items()}
+    )
+    return replace(
+        base,
+        ops=declared,
+        parameter_counts=frozenset(),
+        flop_counts=frozenset(),
+        gradient_flop_counts=frozenset(),
+        **changes,
+    )
+
+
 _REPRO_TEMPLATE = """\
+from typing import Any
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -500,11 +536,9 @@ def _tensor(a):
     return torch.from_numpy(np.asarray(a, dtype=np.float64)).to(device=DEVICE, dtype=DTYPE)
 
 
-{layout}
-
-def call(x=None, w=None, b=None, offset=None, mask=None):
+{helpers}def call(x=None, w=None, b=None, offset=None, mask=None):
     x, w, b, offset, mask = (_tensor(a) for a in (x, w, b, offset, mask))
-    x, w, offset, mask = (None if t is None else _layout(t) for t in (x, w, offset, mask))
+    x, w, offset, mask = (None if t is None else {layout} for t in (x, w, offset, mask))
     with {mode}:
 {body}
     return {result}
@@ -640,27 +674,14 @@ class TorchModuleAdapter(TorchAdapter):
     """
 
     name = "torch.module"
-    capabilities = Capabilities(
-        ops={
-            CONV: OpSupport(
-                extensions=_UNBATCHED_CONV,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric", "valid", "same"}),
-                padding_modes=frozenset({"zeros", "reflect", "replicate", "circular"}),
-                # "padding='same' is not supported for strided convolutions" (nn.Conv2d).
-                strided_same=False,
-            ),
-            CONV_TRANSPOSE: OpSupport(
-                extensions=_UNBATCHED_TRANSPOSE,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric"}),
-                output_padding_rule=_OUTPUT_PADDING_RULE,
-            ),
-            CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
+    # nn.ConvNd pads in all four modes (and, as F.conv*d, rejects 'same' with a stride).
+    capabilities = _derived(
+        {
+            CONV: {"padding_modes": frozenset(PADDING_MODES)},
+            CONV_TRANSPOSE: {},
+            CHANNEL_SHUFFLE: {},
         },
-        gradients=frozenset({CONV, CONV_TRANSPOSE}),
+        gradients=_CONV_GRADIENTS,
     )
 
     def _call(self, module: Any, x: Any, w: Any, b: Any) -> torch.Tensor:
@@ -734,6 +755,32 @@ class TorchModuleAdapter(TorchAdapter):
 
 
 # --- execution modes of the functional calls ---------------------------------------------------
+# The operand layouts and the oneDNN switch are plain functions of the torch module: the
+# surfaces call them, and their repro scripts embed their source (adapters/source_embedding.py).
+
+
+def channels_last(torch: Any, t: Any) -> Any:
+    """t in channels_last (4-D) / channels_last_3d (5-D) memory format; a tensor of another
+    rank is a malformed operand, left as it is for torch's own checks to report."""
+    formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+    if t.dim() not in formats:
+        return t
+    return t.contiguous(memory_format=formats[t.dim()])
+
+
+def strided_view(torch: Any, t: Any) -> Any:
+    """t as a view whose strides are all doubled, with the same values (differentiable): two
+    copies interleaved in a tensor twice the size, then every other element."""
+    return torch.stack((t, t), dim=-1)[..., 0]
+
+
+def mkldnn_disabled(torch: Any) -> Any:
+    """The context in which torch's convolutions run without oneDNN. Only `enabled` changes:
+    flags() would otherwise also set oneDNN's TF32 and fp32_precision settings to its
+    defaults."""
+    return torch.backends.mkldnn.flags(
+        enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None
+    )
 
 
 class TorchChannelsLastAdapter(TorchAdapter):
@@ -742,40 +789,18 @@ class TorchChannelsLastAdapter(TorchAdapter):
     name = "torch.channels_last"
     # An unbatched input (one axis fewer) has no channels_last format: `_operand` leaves it
     # as it is, and torch computes the documented extension on it.
-    capabilities = Capabilities(
-        ops={
-            CONV: OpSupport(
-                extensions=_UNBATCHED_CONV,
-                ranks=frozenset({2, 3}),
-                dtypes=_ALL,
-                padding=frozenset({"symmetric", "valid", "same"}),
-                strided_same=False,
-            ),
-            CONV_TRANSPOSE: OpSupport(
-                extensions=_UNBATCHED_TRANSPOSE,
-                ranks=frozenset({2, 3}),
-                dtypes=_ALL,
-                padding=frozenset({"symmetric"}),
-                output_padding_rule=_OUTPUT_PADDING_RULE,
-            ),
-            # channel_shuffle has its own channels-last CPU kernel.
-            CHANNEL_SHUFFLE: OpSupport(ranks=frozenset({2, 3}), dtypes=_ALL),
-        },
-        gradients=frozenset({CONV, CONV_TRANSPOSE}),
+    # Ranks 2 and 3 (channels_last, channels_last_3d); channel_shuffle has its own
+    # channels-last CPU kernel.
+    capabilities = _derived(
+        {op: {"ranks": frozenset({2, 3})} for op in (CONV, CONV_TRANSPOSE, CHANNEL_SHUFFLE)},
+        gradients=_CONV_GRADIENTS,
     )
 
     def _operand(self, t: torch.Tensor) -> torch.Tensor:
-        torch = _import_torch()
-        formats = {4: torch.channels_last, 5: torch.channels_last_3d}
-        if t.dim() not in formats:
-            return t  # a malformed operand: torch's own checks report it
-        return t.contiguous(memory_format=formats[t.dim()])
+        return channels_last(_import_torch(), t)
 
-    _REPRO_LAYOUT = (
-        "def _layout(t):\n"
-        "    formats = {4: torch.channels_last, 5: torch.channels_last_3d}\n"
-        "    return t.contiguous(memory_format=formats[t.dim()]) if t.dim() in formats else t\n"
-    )
+    _REPRO_LAYOUT = "channels_last(torch, t)"
+    _REPRO_HELPERS = (channels_last,)
 
 
 class TorchChannelsLastProxy(ProxyAdapter):
@@ -803,116 +828,50 @@ class TorchNonContiguousAdapter(TorchAdapter):
     """Operands that are strided views (every stride doubled) with the same values."""
 
     name = "torch.noncontig"
-    capabilities = Capabilities(
-        ops={
-            CONV: OpSupport(
-                extensions=_UNBATCHED_CONV,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric", "valid", "same"}),
-                strided_same=False,
-            ),
-            CONV_TRANSPOSE: OpSupport(
-                extensions=_UNBATCHED_TRANSPOSE,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric"}),
-                output_padding_rule=_OUTPUT_PADDING_RULE,
-            ),
-            CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
-        },
-        gradients=frozenset({CONV, CONV_TRANSPOSE}),
+    capabilities = _derived(
+        {CONV: {}, CONV_TRANSPOSE: {}, CHANNEL_SHUFFLE: {}}, gradients=_CONV_GRADIENTS
     )
 
     def _operand(self, t: torch.Tensor) -> torch.Tensor:
-        # Two copies interleaved in a tensor twice the size, then every other element:
-        # a view whose strides are all doubled (differentiable, values unchanged).
-        torch = _import_torch()
-        return torch.stack((t, t), dim=-1)[..., 0]
+        return strided_view(_import_torch(), t)
 
-    _REPRO_LAYOUT = "def _layout(t):\n    return torch.stack((t, t), dim=-1)[..., 0]\n"
+    _REPRO_LAYOUT = "strided_view(torch, t)"
+    _REPRO_HELPERS = (strided_view,)
 
 
 class TorchMkldnnOffAdapter(TorchAdapter):
     """The functional calls with oneDNN disabled: the slow (im2col) kernels and NNPACK."""
 
     name = "torch.mkldnn_off"
-    capabilities = Capabilities(
-        ops={
-            CONV: OpSupport(
-                extensions=_UNBATCHED_CONV,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric", "valid", "same"}),
-                strided_same=False,
-                # NNPACK (Winograd/FFT) runs float32 1-D/2-D forward convolutions with
-                # batch >= 16 once oneDNN is off: see the module docstring.
-                exact=False,
-            ),
-            CONV_TRANSPOSE: OpSupport(
-                extensions=_UNBATCHED_TRANSPOSE,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric"}),
-                output_padding_rule=_OUTPUT_PADDING_RULE,
-            ),
-        },
-        gradients=frozenset({CONV, CONV_TRANSPOSE}),
-    )
+    # NNPACK (Winograd/FFT) runs float32 1-D/2-D forward convolutions with batch >= 16 once
+    # oneDNN is off: see the module docstring.
+    capabilities = _derived({CONV: {"exact": False}, CONV_TRANSPOSE: {}}, gradients=_CONV_GRADIENTS)
 
     def platform(self) -> dict[str, Any]:
         return {**super().platform(), "mkldnn": False}  # its calls run with oneDNN off
 
     @contextlib.contextmanager
     def _mode(self) -> Iterator[None]:
-        torch = _import_torch()
-        # Only `enabled` changes: flags() would otherwise also set oneDNN's TF32 and
-        # fp32_precision settings to its defaults.
-        with torch.backends.mkldnn.flags(
-            enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None
-        ):
+        with mkldnn_disabled(_import_torch()):
             yield
 
-    _REPRO_MODE = (
-        "torch.no_grad(), torch.backends.mkldnn.flags(\n"
-        "        enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None\n"
-        "    )"
-    )
+    _REPRO_MODE = "torch.no_grad(), mkldnn_disabled(torch)"
+    _REPRO_HELPERS = (mkldnn_disabled,)
 
 
 class TorchCudaAdapter(TorchAdapter):
     """The functional surface on the first CUDA device, with torch's default TF32 settings."""
 
     name = "torch.cuda"
-    capabilities = Capabilities(
-        ops={
-            CONV: OpSupport(
-                extensions=_UNBATCHED_CONV,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric", "valid", "same"}),
-                strided_same=False,
-                # cuDNN may pick Winograd/FFT algorithms, and TF32 for float32.
-                exact=False,
-            ),
-            CONV_TRANSPOSE: OpSupport(
-                extensions=_UNBATCHED_TRANSPOSE,
-                ranks=_RANKS,
-                dtypes=_ALL,
-                padding=frozenset({"symmetric"}),
-                exact=False,
-                output_padding_rule=_OUTPUT_PADDING_RULE,
-            ),
-            DEFORM_CONV: OpSupport(
-                ranks=frozenset({2}),
-                dtypes=_DEFORM_DTYPES,
-                padding=frozenset({"symmetric"}),
-                mask=True,
-            ),
-            CHANNEL_SHUFFLE: OpSupport(ranks=_RANKS, dtypes=_ALL),
+    # cuDNN may pick Winograd/FFT algorithms, and TF32 for float32.
+    capabilities = _derived(
+        {
+            CONV: {"exact": False},
+            CONV_TRANSPOSE: {"exact": False},
+            DEFORM_CONV: {},
+            CHANNEL_SHUFFLE: {},
         },
         device="cuda:0",
-        gradients=frozenset({CONV, CONV_TRANSPOSE, DEFORM_CONV}),
     )
 
     def __init__(self) -> None:
@@ -948,14 +907,7 @@ class TorchMetaAdapter(TorchAdapter):
 
     name = "torch.meta"
     # The counters (COST.18) are the torch surface's: the meta device changes no count.
-    capabilities = replace(
-        TorchAdapter.capabilities,
-        device="meta",
-        values=False,
-        parameter_counts=frozenset(),
-        flop_counts=frozenset(),
-        gradient_flop_counts=frozenset(),
-    )
+    capabilities = _derived(device="meta", values=False)
 
     def _result(self, t: torch.Tensor) -> np.ndarray:
         if t.device.type != "meta":
@@ -1021,12 +973,7 @@ class TorchCompileAdapter(TorchAdapter):
     name = "torch.compile"
     # No other algorithm than torch's (see the module docstring): the same declarations.
     # The counters (COST.18) are the torch surface's: compiling changes no count.
-    capabilities = replace(
-        TorchAdapter.capabilities,
-        parameter_counts=frozenset(),
-        flop_counts=frozenset(),
-        gradient_flop_counts=frozenset(),
-    )
+    capabilities = _derived()
     # Overridable: dynamic=False (one graph per shape) is what this surface tests.
     dynamic: bool | None = False
 

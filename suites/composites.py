@@ -38,23 +38,28 @@ def pointwise(rank: int, groups: int = 1, support: OpSupport | None = None) -> C
     )
 
 
+def _operand(a: Arrays, name: str) -> np.ndarray:
+    """A required operand (the record lists the optional ones, which are read with get)."""
+    value = a[name]
+    assert value is not None, f"operand {name} is required"
+    return value
+
+
 def reference(op: str, a: Arrays, p: Conv) -> np.ndarray:
     """The composite's value by its definition, in float64, on whatever operands it gets."""
+    x, b = _operand(a, "x"), a.get("b")
     if op == "depthwise_separable":
-        return separable.depthwise_separable(
-            a["x"], a["w_depth"], a["w_point"], None, a.get("b"), p
-        )  # type: ignore[arg-type]
+        wd, wp = _operand(a, "w_depth"), _operand(a, "w_point")
+        return separable.depthwise_separable(x, wd, wp, None, b, p)
     if op == "spatially_separable":
-        return separable.spatially_separable(a["x"], a["w_col"], a["w_row"], a.get("b"), p)  # type: ignore[arg-type]
+        return separable.spatially_separable(x, _operand(a, "w_col"), _operand(a, "w_row"), b, p)
     if op == "flattened":
-        return separable.flattened(
-            a["x"], a["w_lateral"], a["w_vertical"], a["w_horizontal"], a.get("b"), p
-        )  # type: ignore[arg-type]
+        lateral, vertical = _operand(a, "w_lateral"), _operand(a, "w_vertical")
+        return separable.flattened(x, lateral, vertical, _operand(a, "w_horizontal"), b, p)
     if op == "shuffled_grouped":
-        x, w1, w2 = a["x"], a["w1"], a["w2"]
-        assert x is not None and w1 is not None and w2 is not None
+        w1, w2 = _operand(a, "w1"), _operand(a, "w2")
         return shuffle.shuffled_grouped_conv(
-            x, w1, None, p, p.groups, w2, a.get("b"), pointwise(p.rank, p.groups)
+            x, w1, None, p, p.groups, w2, b, pointwise(p.rank, p.groups)
         )
     raise KeyError(op)
 
@@ -70,30 +75,30 @@ def lengths(weights: tuple[str, ...], shapes: Mapping[str, tuple[int, ...] | Non
 
 def run(adapter: Adapter, op: str, a: Arrays, p: Conv) -> np.ndarray:
     """The composite through the backend's own operations, intermediate results in its dtype."""
-    x = a["x"]
-    assert x is not None
+    x, b = _operand(a, "x"), a.get("b")
     support = adapter.support(CONV)
     if op == "depthwise_separable":
-        hidden = adapter.conv(x, a["w_depth"], None, p)  # type: ignore[arg-type]
-        return adapter.conv(hidden, a["w_point"], a.get("b"), pointwise(p.rank, 1, support))  # type: ignore[arg-type]
+        hidden = adapter.conv(x, _operand(a, "w_depth"), None, p)
+        return adapter.conv(hidden, _operand(a, "w_point"), b, pointwise(p.rank, 1, support))
     if op == "spatially_separable":
-        full = spatially_separable_kernel(a["w_col"], a["w_row"])  # type: ignore[arg-type]
-        pads = conv_validate(x, full, a.get("b"), p)
+        w_col, w_row = _operand(a, "w_col"), _operand(a, "w_row")
+        full = spatially_separable_kernel(w_col, w_row)
+        pads = conv_validate(x, full, b, p)
         c_out = full.shape[0]
-        hidden = adapter.conv(x, a["w_col"], None, axis_step(p, pads, 0, groups=p.groups))  # type: ignore[arg-type]
-        return adapter.conv(hidden, a["w_row"], a.get("b"), axis_step(p, pads, 1, groups=c_out))  # type: ignore[arg-type]
+        hidden = adapter.conv(x, w_col, None, axis_step(p, pads, 0, groups=p.groups))
+        return adapter.conv(hidden, w_row, b, axis_step(p, pads, 1, groups=c_out))
     if op == "flattened":
-        full = flattened_kernel(a["w_lateral"], a["w_vertical"], a["w_horizontal"])  # type: ignore[arg-type]
-        pads = conv_validate(x, full, a.get("b"), p)
+        w_lat, w_ver = _operand(a, "w_lateral"), _operand(a, "w_vertical")
+        w_hor = _operand(a, "w_horizontal")
+        full = flattened_kernel(w_lat, w_ver, w_hor)
+        pads = conv_validate(x, full, b, p)
         c_out = full.shape[0]
-        lateral = adapter.conv(x, a["w_lateral"], None, pointwise(2, 1, support))  # type: ignore[arg-type]
-        vertical = adapter.conv(lateral, a["w_vertical"], None, axis_step(p, pads, 0, groups=c_out))  # type: ignore[arg-type]
-        return adapter.conv(
-            vertical, a["w_horizontal"], a.get("b"), axis_step(p, pads, 1, groups=c_out)
-        )  # type: ignore[arg-type]
+        lateral = adapter.conv(x, w_lat, None, pointwise(2, 1, support))
+        vertical = adapter.conv(lateral, w_ver, None, axis_step(p, pads, 0, groups=c_out))
+        return adapter.conv(vertical, w_hor, b, axis_step(p, pads, 1, groups=c_out))
     if op == "shuffled_grouped":
-        hidden = adapter.conv(x, a["w1"], None, p)  # type: ignore[arg-type]
+        hidden = adapter.conv(x, _operand(a, "w1"), None, p)
         hidden = adapter.channel_shuffle(hidden, ChannelShuffle(p.groups))
         step = pointwise(p.rank, p.groups, support)
-        return adapter.conv(hidden, a["w2"], a.get("b"), step)  # type: ignore[arg-type]
+        return adapter.conv(hidden, _operand(a, "w2"), b, step)
     raise KeyError(op)

@@ -112,7 +112,7 @@ def layer_setup(layer: dict[str, Any], dtype: str, exact: bool) -> Setup:
         )
         c_out = w[1] * groups
     else:
-        params = DeformConv(stride=stride, dilation=dilation, padding=padding, groups=groups)  # type: ignore[arg-type]
+        params = DeformConv(stride=stride, dilation=dilation, padding=padding, groups=groups)
         c_out = w[0]
     x = (int(layer.get("batch", 0)) or layer_batch(sample, w, params), *sample)
     shapes: dict[str, tuple[int, ...] | None] = {"x": x, "w": w, "b": (c_out,) if bias else None}

@@ -79,7 +79,7 @@ class Kind:
                 return f"it needs {field}=True, the backend declares {field}=False"
         if self.output_padding and not support.output_padding_rule:
             return "the backend's API takes no output_padding"
-        return _operation(op).base_setups.unavailable(support, self)
+        return _base_setups(op).unavailable(support, self)
 
 
 # --- the valid configurations a violation starts from ------------------------------------
@@ -113,7 +113,7 @@ class BaseSetups:
 
 def base_setup(op: str, support: OpSupport, kind: Kind) -> st.SearchStrategy[Setup]:
     """A valid configuration of `op` inside the declaration, within the kind's restriction."""
-    return _operation(op).base_setups.draw(support, kind)
+    return _base_setups(op).draw(support, kind)
 
 
 def _conv_family(
@@ -749,6 +749,12 @@ def _operation(op: str) -> Operation:
     from suites.operations import OPERATIONS
 
     return OPERATIONS[op]
+
+
+def _base_setups(op: str) -> BaseSetups:
+    setups = _operation(op).base_setups
+    assert setups is not None, f"{op} has no error-suite setups (its record names none)"
+    return setups
 
 
 # --- the strategies ----------------------------------------------------------------------

@@ -214,7 +214,7 @@ def conv_setups(
         dilation=dilation,
         padding=padding,  # type: ignore[arg-type]
         groups=groups,
-        padding_mode=mode,  # type: ignore[arg-type]
+        padding_mode=mode,
         same_split="begin" if form == "same_begin" else "end",
     )
     shapes: Shapes = {

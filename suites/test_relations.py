@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import pytest
@@ -32,9 +31,10 @@ from reference.numerics import (
 from reference.params import Conv, ConvTranspose, Pairs
 from reference.sizes import conv_output_shape, conv_transpose_output_shape, effective_kernel
 from suites import outcomes
+from suites.oracle import Expectation
 from suites.strategies import Example, Setup
 from suites.support import require
-from suites.verdict import call_backend, check_shape, fail
+from suites.verdict import call_backend, check_shape, fail, limited
 
 SIZES = {1: (16, 48), 2: (12, 24), 3: (6, 10)}
 MAX_KERNEL = {1: 5, 2: 3, 3: 3}
@@ -188,15 +188,6 @@ def absolute(a: np.ndarray | None) -> np.ndarray | None:
 # --- calling the backend --------------------------------------------------------------------
 
 
-def limited(backend: Adapter, op: str, p: Any, shapes: dict[str, Any], dtype: str) -> bool:
-    """True (recorded) if the adapter names a documented limit for one of the calls."""
-    reason = backend.limitation(op, p, shapes, dtype)
-    if reason is not None:
-        outcomes.record_limited(reason)
-        return True
-    return False
-
-
 def conv_limited(backend: Adapter, case: Case, p: Conv, x: tuple, w: tuple, bias: bool) -> bool:
     shapes = {"x": x, "w": w, "b": (w[0],) if bias else None}
     return limited(backend, CONV, p, shapes, case.dtype)
@@ -243,6 +234,7 @@ def compare(
     relation: str,
 ) -> None:
     """REL.1: |lhs - rhs| <= bound elementwise (bound 0 in exact mode)."""
+    __tracebackhide__ = True
     if not backend.capabilities.values:
         # The calls' shapes were checked where they returned (`run`).
         outcomes.record_shape_only(example.setup.size_class)
@@ -271,11 +263,6 @@ def compare(
         f"right {float(rhs[worst])!r}, |difference| {error[worst]:.6g}, "
         f"bound {bound[worst]:.6g}, difference/bound {ratio[worst]:.6g}",
     )
-
-
-def bound_of(magnitude: np.ndarray, terms: int, dtype: str, exact: bool) -> np.ndarray | float:
-    """E_n(M) of REL's notation, or 0 in exact mode."""
-    return 0.0 if exact else error_bound(magnitude, terms, dtype)
 
 
 def evaluation(exact: bool, *sides: np.ndarray) -> np.ndarray | float:
@@ -335,9 +322,9 @@ def _linearity(backend: Adapter, data: st.DataObject, operand: str) -> None:
         magnitudes.append(conv_ref.conv_fast(x_abs, w_abs, None, p))
     exact = bool(m)
     bound = (
-        bound_of(magnitudes[0], terms, case.dtype, exact)
-        + abs(a) * bound_of(magnitudes[1], terms, case.dtype, exact)
-        + bound_of(magnitudes[2], terms, case.dtype, exact)
+        Expectation.bound_of(magnitudes[0], terms, case.dtype, exact)
+        + abs(a) * Expectation.bound_of(magnitudes[1], terms, case.dtype, exact)
+        + Expectation.bound_of(magnitudes[2], terms, case.dtype, exact)
         + evaluation(exact, y3, a * y1, y2)
     )
     name = "input" if operand == "x" else "weight"
@@ -384,7 +371,9 @@ def test_translation(backend, data) -> None:
     drop = tuple(slice(1, None) if i == axis + 2 else slice(None) for i in range(full.ndim))
     magnitude = conv_ref.conv_fast(absolute(x_shifted), absolute(w), absolute(b), p)  # type: ignore[arg-type]
     exact = bool(m)
-    bound = 2 * bound_of(magnitude, terms, case.dtype, exact) + evaluation(exact, moved, full[drop])
+    bound = 2 * Expectation.bound_of(magnitude, terms, case.dtype, exact) + evaluation(
+        exact, moved, full[drop]
+    )
     relation = f"conv(x[{s}:] along axis {axis}) = conv(x)[1:] along axis {axis}, seed {case.seed}"
     compare(backend, example, "REL.6", moved, full[drop], bound, relation)
 
@@ -427,7 +416,9 @@ def test_grouped_is_concatenation_of_groups(backend, data) -> None:
     joined = np.concatenate(parts, axis=1)
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
     exact = bool(m)
-    bound = 2 * bound_of(magnitude, terms, case.dtype, exact) + evaluation(exact, whole, joined)
+    bound = 2 * Expectation.bound_of(magnitude, terms, case.dtype, exact) + evaluation(
+        exact, whole, joined
+    )
     relation = (
         f"conv(groups={g}) = concat of {g} conv(groups=1) on the channel blocks, seed {case.seed}"
     )
@@ -467,8 +458,8 @@ def test_dilated_is_zero_inserted_kernel(backend, data) -> None:
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
     exact = bool(m)
     bound = (
-        bound_of(magnitude, terms, case.dtype, exact)
-        + bound_of(magnitude, terms_wide, case.dtype, exact)
+        Expectation.bound_of(magnitude, terms, case.dtype, exact)
+        + Expectation.bound_of(magnitude, terms_wide, case.dtype, exact)
         + evaluation(exact, dilated, inserted)
     )
     relation = f"conv(w, dilation={p.dilation}) = conv(dilate(w), dilation=1), seed {case.seed}"
@@ -643,7 +634,7 @@ def test_pointwise_is_matrix_product(backend, data) -> None:
         return
     want = pointwise_product(x, w, b, p)
     magnitude = pointwise_product(np.abs(f64(x)), np.abs(f64(w)), absolute(b), p)  # type: ignore[arg-type]
-    bound = bound_of(magnitude, terms, case.dtype, bool(m))
+    bound = Expectation.bound_of(magnitude, terms, case.dtype, bool(m))
     relation = f"1x1 conv = einsum over channels of every {p.stride}-th position, seed {case.seed}"
     compare(backend, example, "REL.10", got, want, bound, relation)
 
@@ -680,6 +671,8 @@ def test_batch_independence(backend, data) -> None:
     alone = np.concatenate(singles, axis=0)
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
     exact = bool(m)
-    bound = 2 * bound_of(magnitude, terms, case.dtype, exact) + evaluation(exact, batched, alone)
+    bound = 2 * Expectation.bound_of(magnitude, terms, case.dtype, exact) + evaluation(
+        exact, batched, alone
+    )
     relation = f"conv(x)[i] = conv(x[i:i+1])[0] for every i < {x.shape[0]}, seed {case.seed}"
     compare(backend, example, "REL.11", batched, alone, bound, relation)

@@ -265,6 +265,11 @@ def compare(
     )
 
 
+# E_n(M) of REL's notation, or 0 in exact mode. The tests call it by this name: Hypothesis
+# derives a test's derandomized examples and its database key from the test's source.
+bound_of = Expectation.bound_of
+
+
 def evaluation(exact: bool, *sides: np.ndarray) -> np.ndarray | float:
     """REL.2: float64 rounding of the combination, gamma_K(u64) * sum |c_k y_k|."""
     return 0.0 if exact else gamma(len(sides), U64) * sum(np.abs(s) for s in sides)
@@ -322,9 +327,9 @@ def _linearity(backend: Adapter, data: st.DataObject, operand: str) -> None:
         magnitudes.append(conv_ref.conv_fast(x_abs, w_abs, None, p))
     exact = bool(m)
     bound = (
-        Expectation.bound_of(magnitudes[0], terms, case.dtype, exact)
-        + abs(a) * Expectation.bound_of(magnitudes[1], terms, case.dtype, exact)
-        + Expectation.bound_of(magnitudes[2], terms, case.dtype, exact)
+        bound_of(magnitudes[0], terms, case.dtype, exact)
+        + abs(a) * bound_of(magnitudes[1], terms, case.dtype, exact)
+        + bound_of(magnitudes[2], terms, case.dtype, exact)
         + evaluation(exact, y3, a * y1, y2)
     )
     name = "input" if operand == "x" else "weight"
@@ -371,9 +376,7 @@ def test_translation(backend, data) -> None:
     drop = tuple(slice(1, None) if i == axis + 2 else slice(None) for i in range(full.ndim))
     magnitude = conv_ref.conv_fast(absolute(x_shifted), absolute(w), absolute(b), p)  # type: ignore[arg-type]
     exact = bool(m)
-    bound = 2 * Expectation.bound_of(magnitude, terms, case.dtype, exact) + evaluation(
-        exact, moved, full[drop]
-    )
+    bound = 2 * bound_of(magnitude, terms, case.dtype, exact) + evaluation(exact, moved, full[drop])
     relation = f"conv(x[{s}:] along axis {axis}) = conv(x)[1:] along axis {axis}, seed {case.seed}"
     compare(backend, example, "REL.6", moved, full[drop], bound, relation)
 
@@ -416,9 +419,7 @@ def test_grouped_is_concatenation_of_groups(backend, data) -> None:
     joined = np.concatenate(parts, axis=1)
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
     exact = bool(m)
-    bound = 2 * Expectation.bound_of(magnitude, terms, case.dtype, exact) + evaluation(
-        exact, whole, joined
-    )
+    bound = 2 * bound_of(magnitude, terms, case.dtype, exact) + evaluation(exact, whole, joined)
     relation = (
         f"conv(groups={g}) = concat of {g} conv(groups=1) on the channel blocks, seed {case.seed}"
     )
@@ -458,8 +459,8 @@ def test_dilated_is_zero_inserted_kernel(backend, data) -> None:
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
     exact = bool(m)
     bound = (
-        Expectation.bound_of(magnitude, terms, case.dtype, exact)
-        + Expectation.bound_of(magnitude, terms_wide, case.dtype, exact)
+        bound_of(magnitude, terms, case.dtype, exact)
+        + bound_of(magnitude, terms_wide, case.dtype, exact)
         + evaluation(exact, dilated, inserted)
     )
     relation = f"conv(w, dilation={p.dilation}) = conv(dilate(w), dilation=1), seed {case.seed}"
@@ -634,7 +635,7 @@ def test_pointwise_is_matrix_product(backend, data) -> None:
         return
     want = pointwise_product(x, w, b, p)
     magnitude = pointwise_product(np.abs(f64(x)), np.abs(f64(w)), absolute(b), p)  # type: ignore[arg-type]
-    bound = Expectation.bound_of(magnitude, terms, case.dtype, bool(m))
+    bound = bound_of(magnitude, terms, case.dtype, bool(m))
     relation = f"1x1 conv = einsum over channels of every {p.stride}-th position, seed {case.seed}"
     compare(backend, example, "REL.10", got, want, bound, relation)
 
@@ -671,8 +672,6 @@ def test_batch_independence(backend, data) -> None:
     alone = np.concatenate(singles, axis=0)
     magnitude = conv_ref.conv_fast(absolute(x), absolute(w), absolute(b), p)  # type: ignore[arg-type]
     exact = bool(m)
-    bound = 2 * Expectation.bound_of(magnitude, terms, case.dtype, exact) + evaluation(
-        exact, batched, alone
-    )
+    bound = 2 * bound_of(magnitude, terms, case.dtype, exact) + evaluation(exact, batched, alone)
     relation = f"conv(x)[i] = conv(x[i:i+1])[0] for every i < {x.shape[0]}, seed {case.seed}"
     compare(backend, example, "REL.11", batched, alone, bound, relation)

@@ -20,7 +20,9 @@ from adapters.registry import BackendSelectionError, select
 from spec.clauses import registry
 from suites.backends import BACKENDS, loaded, selected_adapters
 
-pytest_plugins = ["suites.outcomes", "suites.failures", "suites.hunt", "suites.repro"]
+# suites.repro before suites.failures, which imports it (through the verdict): pytest
+# rewrites a plugin's asserts only where it imports the module first.
+pytest_plugins = ["suites.outcomes", "suites.repro", "suites.failures", "suites.hunt"]
 
 # Profiles set the example counts; tests never do (see README, "Options").
 # No explain phase: its extra runs cost time and its notes add nothing to convspec's messages.
@@ -108,9 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[BACKENDS] = surfaces
     hunt_repro_dir = _hunt(config)
-    config.stash[repro.DIRECTORY] = repro.directory_of(
-        config.getoption("--repro-dir") or hunt_repro_dir
-    )
+    directory = config.getoption("--repro-dir") or hunt_repro_dir
+    config.stash[repro.DIRECTORY] = Path(directory) if directory else None
     _check_replays(config.getoption("--config"))
 
 

@@ -49,10 +49,6 @@ class _Planned:
 _planned: ContextVar[_Planned | None] = ContextVar("convspec_repro_planned", default=None)
 
 
-def directory_of(option: str | None) -> Path | None:
-    return Path(option) if option else None
-
-
 def _literal(name: str, a: np.ndarray | None) -> str:
     if a is None:
         return f"{name} = None"

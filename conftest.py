@@ -16,10 +16,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from adapters.registry import BackendSelectionError, Loaded, select
+from adapters.registry import BackendSelectionError, select
 from spec.clauses import registry
+from suites.backends import BACKENDS, loaded, selected_adapters
 
-pytest_plugins = ["suites.outcomes", "suites.failures", "suites.hunt"]
+# suites.repro before suites.failures, which imports it (through the verdict): pytest
+# rewrites a plugin's asserts only where it imports the module first.
+pytest_plugins = ["suites.outcomes", "suites.repro", "suites.failures", "suites.hunt"]
 
 # Profiles set the example counts; tests never do (see README, "Options").
 # No explain phase: its extra runs cost time and its notes add nothing to convspec's messages.
@@ -98,17 +101,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     from suites import repro
-    from suites.outcomes import BACKENDS
 
     requested = config.getoption("--backend")
     names = [n.strip() for n in requested.split(",") if n.strip()] if requested else None
     try:
-        loaded = select(names, config.getoption("--adapter"))
+        surfaces = select(names, config.getoption("--adapter"))
     except BackendSelectionError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[BACKENDS] = loaded
+    config.stash[BACKENDS] = surfaces
     hunt_repro_dir = _hunt(config)
-    repro.configure(config.getoption("--repro-dir") or hunt_repro_dir)
+    directory = config.getoption("--repro-dir") or hunt_repro_dir
+    config.stash[repro.DIRECTORY] = Path(directory) if directory else None
     _check_replays(config.getoption("--config"))
 
 
@@ -165,16 +168,6 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
-def _loaded(config: pytest.Config) -> list[Loaded]:
-    from suites.outcomes import BACKENDS
-
-    return config.stash[BACKENDS]
-
-
-def selected_adapters(config: pytest.Config) -> list[Loaded]:
-    return [b for b in _loaded(config) if b.adapter is not None]
-
-
 def pytest_report_header(config: pytest.Config) -> list[str]:
     from suites import dispatch, hunt, platform
 
@@ -189,7 +182,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f"{dispatch.HUNT_DISPATCH_WEIGHT}x as often as the small one, failures replayed "
             "first from .hypothesis/hunt"
         )
-    for b in _loaded(config):
+    for b in loaded(config):
         if b.adapter is None:
             lines.append(f"backend {b.name}: unavailable: {b.problem}")
         else:

@@ -22,7 +22,7 @@ from adapters import registry
 from adapters.base import Adapter
 from adapters.subprocess_proxy import BackendCrash, BackendTimeout, ProxyAdapter
 from reference.params import Params
-from suites import known_issues, oracle, outcomes
+from suites import oracle, outcomes, verdict
 from suites.strategies import Example
 from suites.verdict import Nonconformance, check_result, known_crash
 
@@ -90,9 +90,8 @@ def call(
 def report(clause: str, adapter: Adapter, example: Example, detail: str) -> None:
     """verdict.fail without a repro script (a script needs reference values; an invalid
     configuration has none): a known-issue entry records it, else a Nonconformance."""
-    issue = known_issues.match(adapter, example.setup, clause)
-    if issue is not None:
-        outcomes.record_known(issue)
+    __tracebackhide__ = True
+    if verdict.known(adapter, example.setup, clause):
         return
     raise Nonconformance(clause, adapter, example, detail)
 
@@ -118,22 +117,20 @@ def crash_detail(error: BackendCrash | BackendTimeout, what: str) -> str:
 
 
 def limited(adapter: Adapter, example: Example) -> bool:
-    """True (recorded) when the adapter names a documented limit for this configuration."""
+    """verdict.limited for an invalid configuration, which may break the adapter's own
+    check: one that raises names no limit."""
     setup = example.setup
     try:
-        reason = adapter.limitation(setup.op, setup.params, setup.shapes, setup.dtype)
+        return verdict.limited(adapter, setup.op, setup.params, setup.shapes, setup.dtype)
     except Exception:
-        reason = None
-    if reason is not None:
-        outcomes.record_limited(reason)
-        return True
-    return False
+        return False
 
 
 def expect_rejection(
     adapter: Adapter, example: Example, clause: str, description: str, timeout: float = CALL_TIMEOUT
 ) -> None:
     """ERR.2/ERR.3: the backend must raise for this invalid configuration, in time, alive."""
+    __tracebackhide__ = True
     if limited(adapter, example):
         return
     setup = example.setup
@@ -159,6 +156,7 @@ def expect_rejection_or_result(
     adapter: Adapter, example: Example, clause: str, what: str, timeout: float = CALL_TIMEOUT
 ) -> None:
     """ERR.9/ERR.15: the backend may raise, or return the reference's result, nothing else."""
+    __tracebackhide__ = True
     if limited(adapter, example):
         return
     _rejection_or_result(adapter, example, clause, what, timeout)
@@ -167,6 +165,7 @@ def expect_rejection_or_result(
 def _rejection_or_result(
     adapter: Adapter, example: Example, clause: str, what: str, timeout: float
 ) -> None:
+    __tracebackhide__ = True
     setup = example.setup
     if known_crash(adapter, setup):
         return
@@ -197,6 +196,7 @@ def computed(
 ) -> np.ndarray | None:
     """The array an isolated call that must compute returned (ERR.16), or None once a
     crash or hang (ERR.3), an exception or a non-array (`clause`) is reported."""
+    __tracebackhide__ = True
     outcome = call(adapter, example.setup.op, arrays, params, timeout)
     if isinstance(outcome.error, BackendCrash | BackendTimeout):
         report("ERR.3", adapter, example, crash_detail(outcome.error, what))
@@ -215,5 +215,6 @@ def expect_documented_rejection(
     adapter: Adapter, example: Example, reason: str, timeout: float = CALL_TIMEOUT
 ) -> None:
     """ERR.17: what the framework documents as unsupported raises, or computes right."""
+    __tracebackhide__ = True
     what = f"a configuration the framework documents as unsupported ({reason})"
     _rejection_or_result(adapter, example, "ERR.17", what, timeout)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
@@ -237,21 +238,21 @@ def applicable(issue: KnownIssue, adapter: Adapter) -> bool:
     return _applicable[key]
 
 
-_suspended: list[bool] = []
+_suspended: ContextVar[bool] = ContextVar("convspec_known_issues_suspended", default=False)
 
 
 @contextmanager
 def suspended() -> Iterator[None]:
     """No matching inside: used to check that an entry still reproduces."""
-    _suspended.append(True)
+    token = _suspended.set(True)
     try:
         yield
     finally:
-        _suspended.pop()
+        _suspended.reset(token)
 
 
 def match(adapter: Adapter, setup: Setup, clause: str) -> str | None:
-    if _suspended:
+    if _suspended.get():
         return None
     names: dict[str, Any] | None = None  # built once, for the first candidate entry
     for issue in registry():

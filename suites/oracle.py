@@ -20,7 +20,7 @@ import numpy as np
 from adapters.base import Adapter
 from reference import conv as conv_ref
 from reference import deformable, grouped, separable, shuffle, transposed
-from reference.numerics import exact_value_range
+from reference.numerics import error_bound, exact_value_range
 from reference.params import Conv, ConvTranspose, DeformConv, Params
 from reference.sizes import conv_output_shape, conv_transpose_output_shape
 from suites import composites
@@ -39,6 +39,19 @@ class Expectation:
     values: np.ndarray  # float64
     magnitude: np.ndarray  # NUM.2's M, float64, same shape
     terms: int  # NUM.2's accumulation length n
+
+    def bound(self, dtype: str, exact: bool) -> np.ndarray:
+        """The error NUM.3 allows each element in `dtype`, E_n(M) of NUM.2; none in exact
+        mode (NUM.5)."""
+        return Expectation.bound_of(self.magnitude, self.terms, dtype, exact)
+
+    @staticmethod
+    def bound_of(magnitude: np.ndarray, terms: int, dtype: str, exact: bool) -> np.ndarray:
+        """`bound` for a result known only by its magnitude and length: each side of a
+        relation (REL.2), which compares two backend results and no reference values."""
+        if exact:
+            return np.zeros_like(magnitude)  # the same shape and float64, as `values`
+        return error_bound(magnitude, terms, dtype)
 
 
 def _f64(a: np.ndarray | None) -> np.ndarray | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Generator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 from hypothesis import settings
 
 from suites import known_issues, platform
+from suites.backends import BACKENDS
 
 PROPERTY = "convspec"
 # Every JSON report names its format; suites/merge_reports.py reads only this version. Raise
@@ -80,22 +83,26 @@ class ItemStats:
     limited: dict[str, int] = field(default_factory=dict)
 
 
-# The backends of this run, as the runner (conftest.py) loaded them.
-BACKENDS = pytest.StashKey[list[Any]]()
-
-_current: dict[str, ItemStats] = {}
-_config: pytest.Config | None = None
-_records: list[dict[str, Any]] = []
+# The stats of the test call running (one at a time per process); outside a call, of
+# whatever records there (a script that replays examples without pytest).
+_current: ContextVar[ItemStats | None] = ContextVar("convspec_item_stats", default=None)
+# The run's records, one per test report: on the controller, or the single process.
+RECORDS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _config
-    _config = config
+    config.stash[RECORDS] = []
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_Recorder(config.stash[RECORDS]), "convspec-records")
 
 
 def current_stats() -> ItemStats:
     """Stats of the test running in this process (tests run one at a time per process)."""
-    return _current.setdefault("item", ItemStats())
+    stats = _current.get()
+    if stats is None:
+        stats = ItemStats()
+        _current.set(stats)
+    return stats
 
 
 def record_example(ratio: float, size_class: str) -> None:
@@ -134,12 +141,13 @@ def not_applicable(issue_id: str, requires: str) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    _current["item"] = ItemStats()
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    token = _current.set(ItemStats())
     try:
         return (yield)
     finally:
-        stats = _current.pop("item")
+        stats = current_stats()
+        _current.reset(token)
         callspec = getattr(item, "callspec", None)
         item.user_properties.append(
             (
@@ -183,12 +191,23 @@ def _skipped_backend(report: pytest.TestReport) -> str | None:
     return None
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Fold one test report into the run's records (controller or single process only)."""
-    if _config is None or hasattr(_config, "workerinput"):
-        return
+class _Recorder:
+    """Folds each test report into the run's records: a plugin of the controller (or the
+    single process), which receives every worker's reports."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = record_of(report)
+        if record is not None:
+            self.records.append(record)
+
+
+def record_of(report: pytest.TestReport) -> dict[str, Any] | None:
+    """The record of one test report, or None for a report that adds none."""
     if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
-        return
+        return None
     clauses: list[str] = []
     data: dict[str, Any] = {}
     for name, value in report.user_properties:
@@ -196,7 +215,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             data = value
     backend = data.get("backend") or _skipped_backend(report)
     if backend is None:
-        return
+        return None
     for keyword in report.keywords:
         if keyword.startswith("clause:"):
             clauses.append(keyword.removeprefix("clause:"))
@@ -209,27 +228,25 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         elif UNSUPPORTED_PREFIX in reason:
             status = "unsupported"
         else:
-            return
+            return None
     elif report.failed:
         status = "fail"
     elif data.get("examples", 0) == 0 and data.get("limited"):
         status = "unsupported"  # every drawn example hit a documented limitation
     else:
         status = known_status(set(data.get("known_kinds", ()))) if data.get("known") else "pass"
-    _records.append(
-        {
-            "test": report.nodeid,
-            "backend": backend,
-            "variant": _variant(report.nodeid),
-            "clauses": sorted(clauses),
-            "outcome": status,
-            "examples": data.get("examples", 0),
-            "size_classes": data.get("size_classes", {}),
-            "worst_ratio": data.get("worst_ratio", 0.0),
-            "known": data.get("known", []),
-            "not_applicable": not_applicable,
-        }
-    )
+    return {
+        "test": report.nodeid,
+        "backend": backend,
+        "variant": _variant(report.nodeid),
+        "clauses": sorted(clauses),
+        "outcome": status,
+        "examples": data.get("examples", 0),
+        "size_classes": data.get("size_classes", {}),
+        "worst_ratio": data.get("worst_ratio", 0.0),
+        "known": data.get("known", []),
+        "not_applicable": not_applicable,
+    }
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -378,15 +395,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     loaded = config.stash[BACKENDS]
     backends = [b.name for b in loaded]
-    cells = matrix(_records, backends)
+    records = config.stash[RECORDS]
+    cells = matrix(records, backends)
     for b in loaded:
         if b.adapter is None:
             for row in cells.values():
                 row[b.name] = "unavailable"
-    skipped = not_applicable_entries(_records)
+    skipped = not_applicable_entries(records)
     if cells:
         terminalreporter.section("convspec conformance")
-        for line in markdown(cells, backends, [], known_marks(_records)).splitlines():
+        for line in markdown(cells, backends, [], known_marks(records)).splitlines():
             terminalreporter.write_line(line)
         if skipped:
             terminalreporter.write_line(
@@ -413,11 +431,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             # Every kind of known issue per cell, where "matrix" keeps the most severe.
             "known_kinds": {
                 f"{variant}/{backend}": sorted(kinds)
-                for (variant, backend), kinds in sorted(known_marks(_records).items())
+                for (variant, backend), kinds in sorted(known_marks(records).items())
             },
-            "records": clause_records(_records),
+            "records": clause_records(records),
             "not_applicable": skipped,
-            "size_classes": size_class_counts(_records),
+            "size_classes": size_class_counts(records),
             "failures": failures.collected(),
         }
         out = Path(path)
@@ -425,8 +443,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         out.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         header = ["# convspec conformance matrix", "", f"Platform: {platform.describe()}", ""]
         header += [f"- {name}: {_describe(v)}" for name, v in versions.items()]
-        table = markdown(cells, backends, header, known_marks(_records))
-        sizes = size_class_table(size_class_counts(_records))
+        table = markdown(cells, backends, header, known_marks(records))
+        sizes = size_class_table(size_class_counts(records))
         table += (
             "\nChecked examples per size class (suites/dispatch.py):\n\n" + "\n".join(sizes) + "\n"
         )

@@ -4,6 +4,12 @@ A script needs only NumPy and the framework: it holds the exact operands and
 expected values as literals, calls the framework's public API through the
 source the adapter provides (`Adapter.repro_source`), prints the discrepancy
 and exits 1 while the bug exists, 0 once the backend conforms.
+
+A failure names its script's path when it is raised (`plan`); the script is written once,
+when the test call ends (this module's hook): for the examples the test ended with, and
+for the last failure of every other script's path (one a test caught). Each failing
+example that Hypothesis tries while it shrinks would otherwise cost a reference
+computation and a script.
 """
 
 from __future__ import annotations
@@ -11,26 +17,36 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from collections.abc import Generator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pytest
 
 from reference.checks import SpecError
-from reference.numerics import error_bound
 from spec.clauses import cite
 from suites import descriptor, oracle
 
 if TYPE_CHECKING:
     from suites.verdict import Nonconformance
 
-_directory: list[Path] = []
+# Where this run writes its scripts (--repro-dir, or beside the hunt's report); None: nowhere.
+DIRECTORY = pytest.StashKey[Path | None]()
 
 
-def configure(directory: str | None) -> None:
-    _directory.clear()
-    if directory:
-        _directory.append(Path(directory))
+@dataclass
+class _Planned:
+    """The failures of the running test call that name a script, the last one per path."""
+
+    directory: Path
+    last: dict[Path, Nonconformance] = field(default_factory=dict)
+
+
+# Set for the duration of each test call of a run that writes scripts.
+_planned: ContextVar[_Planned | None] = ContextVar("convspec_repro_planned", default=None)
 
 
 def _literal(name: str, a: np.ndarray | None) -> str:
@@ -59,11 +75,7 @@ def script(error: Nonconformance) -> str | None:
         expected = oracle.expect(setup.op, example.arrays, setup.params)
     except SpecError:
         return None  # an invalid configuration has no expected values to embed
-    bound = (
-        np.zeros_like(expected.values)
-        if setup.exact
-        else error_bound(expected.magnitude, expected.terms, setup.dtype)
-    )
+    bound = expected.bound(setup.dtype, setup.exact)
     command = " ".join(["pytest", *sys.argv[1:]]) if sys.argv else "pytest"
     header = [
         "#!/usr/bin/env python3",
@@ -110,18 +122,54 @@ def script(error: Nonconformance) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def write(error: Nonconformance) -> Path | None:
-    """Write the failure's script into --repro-dir (the last, shrunk example wins)."""
-    if not _directory:
-        return None
-    text = script(error)
-    if text is None:
-        return None
-    directory = _directory[0]
-    directory.mkdir(parents=True, exist_ok=True)
+def plan(error: Nonconformance) -> None:
+    """Name the script of `error` (`error.repro`) where this test call writes scripts;
+    the hook writes it when the call ends, or sets `error.repro` back to None where the
+    failure has no script."""
+    planned = _planned.get()
+    if planned is None:
+        return
+    # The test as it runs (its id up to the first space), as pytest tells it.
     test = os.environ.get("PYTEST_CURRENT_TEST", "test").split(" ")[0]
     stem = "".join(c if c.isalnum() or c in "._-" else "_" for c in test.split("::")[-1])
     digest = hashlib.sha1(test.encode()).hexdigest()[:8]
-    path = directory / f"repro_{error.adapter.name}_{stem}_{digest}.py"
-    path.write_text(text, encoding="utf-8")
-    return path
+    path = planned.directory / f"repro_{error.adapter.name}_{stem}_{digest}.py"
+    error.repro = path
+    planned.last[path] = error
+
+
+def write(error: Nonconformance) -> None:
+    """Write the script that `plan` named for `error`, if it has one."""
+    assert error.repro is not None
+    text = script(error)
+    if text is None:
+        error.repro = None
+        return
+    error.repro.parent.mkdir(parents=True, exist_ok=True)
+    error.repro.write_text(text, encoding="utf-8")
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Write the scripts of this call's failures once it ends: inside the other wrappers
+    (trylast), so that suites/failures.py reports the paths of the scripts written."""
+    directory = item.config.stash.get(DIRECTORY, None)
+    if directory is None:
+        return (yield)
+    planned = _Planned(directory)
+    token = _planned.set(planned)
+    ended: list[Nonconformance] = []
+    try:
+        return (yield)
+    except BaseException as error:
+        # Imported here: it imports the verdict, which imports this module.
+        from suites.failures import nonconformances
+
+        ended = [e for e in nonconformances(error) if e.repro is not None]
+        raise
+    finally:
+        _planned.reset(token)
+        # The examples the test ended with last, in their order: where two share a path
+        # the later one's script stays, as when each was written the moment it failed.
+        for failure in [e for e in planned.last.values() if e not in ended] + ended:
+            write(failure)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from suites import counters, descriptor, fixed, known_issues, outcomes, platform
+from suites.backends import selected_adapters
 from suites.support import unsupported_reason
 from suites.verdict import Nonconformance
 
@@ -22,8 +23,6 @@ ENTRIES = {issue.id: issue for issue in known_issues.registry()}
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One test per (selected surface, entry that applies to it)."""
     if "surface_issue" in metafunc.fixturenames:
-        from conftest import selected_adapters
-
         pairs = [
             (loaded.name, issue.id)
             for loaded in selected_adapters(metafunc.config)
@@ -37,8 +36,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def test_known_issue_still_reproduces(
     request: pytest.FixtureRequest, surface_issue: tuple[str, str]
 ) -> None:
-    from conftest import selected_adapters
-
     surface, issue_id = surface_issue
     backend = next(b.adapter for b in selected_adapters(request.config) if b.name == surface)
     assert backend is not None

@@ -17,11 +17,10 @@ import numpy as np
 
 from adapters.base import Adapter, UnsupportedError
 from adapters.subprocess_proxy import BackendCrash, BackendTimeout
-from reference.numerics import error_bound
-from reference.params import as_dict
+from reference.params import Params, as_dict
 from spec.clauses import cite
 from suites import descriptor, known_issues, oracle, outcomes, repro
-from suites.strategies import Example, Setup
+from suites.strategies import Example, Setup, Shapes
 
 
 class Nonconformance(AssertionError):
@@ -70,18 +69,27 @@ def _replay_line(setup: Setup) -> str:
     )
 
 
+def known(adapter: Adapter, setup: Setup, clause: str) -> bool:
+    """Whether a known-issue entry covers a failure of `clause` on `setup`; one that does
+    is recorded, and the test goes on."""
+    issue = known_issues.match(adapter, setup, clause)
+    if issue is not None:
+        outcomes.record_known(issue)
+    return issue is not None
+
+
 def fail(
     clause: str, adapter: Adapter, example: Example, detail: str, runs: Setup | None = None
 ) -> None:
     """Raise a Nonconformance unless a known-issue entry covers it (then record it);
-    entries are matched against `runs`, the configuration called, where given."""
-    issue = known_issues.match(adapter, runs or example.setup, clause)
-    if issue is not None:
-        outcomes.record_known(issue)
+    entries are matched against `runs`, the configuration called, where given. Its repro
+    script is written when the test ends (suites/repro.py)."""
+    __tracebackhide__ = True
+    if known(adapter, runs or example.setup, clause):
         return
     error = Nonconformance(clause, adapter, example, detail)
     error.runs = runs or example.setup
-    error.repro = repro.write(error)
+    repro.plan(error)
     raise error
 
 
@@ -90,10 +98,17 @@ def known_crash(adapter: Adapter, setup: Setup) -> bool:
     known and must not be called: it would take the test process down or cost the whole
     time limit. Its pinned example is replayed in a child every run
     (suites/test_known_issues.py), with matching suspended, so a fix is still noticed."""
-    crash = known_issues.match(adapter, setup, "ERR.3")
-    if crash is not None:
-        outcomes.record_known(crash)
-    return crash is not None
+    return known(adapter, setup, "ERR.3")
+
+
+def limited(adapter: Adapter, op: str, params: Params, shapes: Shapes, dtype: str) -> bool:
+    """Whether the adapter names a documented limit (`Adapter.limitation`) that excludes
+    this configuration; one that does is recorded, and the example is not checked."""
+    reason = adapter.limitation(op, params, shapes, dtype)
+    if reason is not None:
+        outcomes.record_limited(reason)
+        return True
+    return False
 
 
 def call_backend(
@@ -107,6 +122,7 @@ def call_backend(
 
     `runs` is the configuration the call itself runs where it is not the example's own
     (one convolution of a composite block)."""
+    __tracebackhide__ = True
     if known_crash(adapter, runs or example.setup):
         return None
     try:
@@ -150,6 +166,7 @@ def call_backend(
 
 def check_example(adapter: Adapter, example: Example, *, clause: str, shape_clause: str) -> None:
     """The backend's result for `example` equals the reference within NUM.3 (or exactly, NUM.5)."""
+    __tracebackhide__ = True
     setup = example.setup
     rejection = adapter.documented_rejection(setup.op, setup.params, setup.shapes, setup.dtype)
     if rejection is not None:
@@ -157,9 +174,7 @@ def check_example(adapter: Adapter, example: Example, *, clause: str, shape_clau
 
         isolation.expect_documented_rejection(adapter, example, rejection)
         return
-    limitation = adapter.limitation(setup.op, setup.params, setup.shapes, setup.dtype)
-    if limitation is not None:
-        outcomes.record_limited(limitation)
+    if limited(adapter, setup.op, setup.params, setup.shapes, setup.dtype):
         return
     got = call_backend(
         adapter,
@@ -191,6 +206,7 @@ def check_result(
     shape_clause: str,
 ) -> None:
     """An array result: its shape (shape_clause), then its dtype (LAYOUT.3) and values."""
+    __tracebackhide__ = True
     check_shape(adapter, example, got, expected.values.shape, shape_clause)
     if got.shape == expected.values.shape:
         check_dtype(adapter, example, got)
@@ -200,6 +216,7 @@ def check_result(
 def check_shape(
     adapter: Adapter, example: Example, got: np.ndarray, want: tuple[int, ...], clause: str
 ) -> None:
+    __tracebackhide__ = True
     if got.shape != tuple(want):
         fail(
             clause,
@@ -211,6 +228,7 @@ def check_shape(
 
 
 def check_dtype(adapter: Adapter, example: Example, got: np.ndarray) -> None:
+    __tracebackhide__ = True
     want = example.arrays["x"].dtype  # type: ignore[union-attr]
     if got.dtype != want:
         fail(
@@ -224,15 +242,13 @@ def check_dtype(adapter: Adapter, example: Example, got: np.ndarray) -> None:
 def check_values(
     adapter: Adapter, example: Example, got: np.ndarray, expected: oracle.Expectation, clause: str
 ) -> None:
+    __tracebackhide__ = True
     setup = example.setup
     if not adapter.capabilities.values:
         outcomes.record_shape_only(setup.size_class)
         return
     got64 = got.astype(np.float64)
-    if setup.exact:
-        bound = np.zeros_like(expected.values)
-    else:
-        bound = error_bound(expected.magnitude, expected.terms, setup.dtype)
+    bound = expected.bound(setup.dtype, setup.exact)
     with np.errstate(invalid="ignore"):
         error = np.abs(got64 - expected.values)
         error = np.where(np.isnan(error), np.inf, error)  # NaN where a number is due

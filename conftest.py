@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -27,7 +28,7 @@ pytest_plugins = ["suites.outcomes", "suites.repro", "suites.failures", "suites.
 # Profiles set the example counts; tests never do (see README, "Options").
 # No explain phase: its extra runs cost time and its notes add nothing to convspec's messages.
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
-_COMMON = {
+_COMMON: dict[str, Any] = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow],
     "phases": _PHASES,
@@ -143,17 +144,18 @@ def _hunt(config: pytest.Config) -> str | None:
 
 def _check_replays(configs: list[str]) -> None:
     """Every --config descriptor parses and names a single operation, or it is a usage error."""
-    from suites import descriptor, oracle
+    from suites import descriptor
+    from suites.operations import OPERATIONS
 
     for text in configs:
         try:
             setup = descriptor.decode(text)
         except descriptor.DescriptorError as exc:
             raise pytest.UsageError(f"--config: {exc}") from None
-        if setup.op not in oracle.EXPECTATIONS:
+        if setup.op not in OPERATIONS:
             raise pytest.UsageError(
                 f"--config: operation {setup.op!r} cannot be replayed from a descriptor "
-                f"(replayable: {sorted(oracle.EXPECTATIONS)})"
+                f"(replayable: {sorted(OPERATIONS)})"
             )
 
 
@@ -226,7 +228,7 @@ def pytest_runtest_call(item: pytest.Item):
     try:
         return (yield)
     finally:
-        if saved is not None:
+        if saved is not None and function is not None:
             function._hypothesis_internal_use_settings = saved
 
 

@@ -307,12 +307,3 @@ def _operation(op: str) -> Operation:
 
     return OPERATIONS[op]
 
-
-def __getattr__(name: str) -> object:
-    """EXPECTATIONS, each operation's expectation by name, for the modules that still ask for
-    it by that name (suites/verdict.py, conftest.py); suites/operations.py has them all."""
-    if name == "EXPECTATIONS":
-        from suites.operations import OPERATIONS
-
-        return {op: record.expect for op, record in OPERATIONS.items()}
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

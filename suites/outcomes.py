@@ -212,6 +212,7 @@ def record_of(report: pytest.TestReport) -> dict[str, Any] | None:
     data: dict[str, Any] = {}
     for name, value in report.user_properties:
         if name == PROPERTY:
+            assert isinstance(value, dict)
             data = value
     backend = data.get("backend") or _skipped_backend(report)
     if backend is None:

@@ -29,8 +29,6 @@ from reference.numerics import exact_value_range, numpy_dtype
 from reference.params import Conv, ConvTranspose
 from reference.transposed import conv_transpose_fast, jax_lhs_padding
 
-pytestmark = pytest.mark.selftest
-
 ROOT = Path(__file__).resolve().parent.parent
 
 

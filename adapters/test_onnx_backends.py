@@ -31,8 +31,6 @@ from reference.conv import conv_fast
 from reference.numerics import exact_value_range, numpy_dtype
 from reference.params import Conv, ConvTranspose, DeformConv
 
-pytestmark = pytest.mark.selftest
-
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = (
     "adapters.onnx_models",

@@ -17,8 +17,6 @@ import pytest
 
 from adapters.registry import BackendSelectionError, load_spec, select
 
-pytestmark = pytest.mark.selftest
-
 ROOT = Path(__file__).resolve().parent.parent
 
 EXTERNAL = textwrap.dedent(

@@ -31,8 +31,6 @@ from reference.conv import conv_fast
 from reference.numerics import numpy_dtype
 from reference.params import Conv, Params
 
-pytestmark = pytest.mark.selftest
-
 TARGET = "adapters.test_subprocess_proxy:CrashyAdapter"
 PROBE = "CONVSPEC_PROXY_PROBE"
 

@@ -31,8 +31,6 @@ from reference.params import Conv, ConvTranspose
 from reference.sizes import conv_transpose_output_shape
 from suites.support import padding_form
 
-pytestmark = pytest.mark.selftest
-
 ROOT = Path(__file__).resolve().parent.parent
 IN_PROCESS = ("tf.nn", "tf.nn.convolution", "tf.nn.atrous", "tf.nn.nchw", "tf.function", "keras")
 

@@ -30,8 +30,6 @@ from adapters.subprocess_proxy import ProxyAdapter  # noqa: E402
 from reference.numerics import numpy_dtype  # noqa: E402
 from reference.params import ChannelShuffle, Conv, ConvTranspose, DeformConv  # noqa: E402
 
-pytestmark = pytest.mark.selftest
-
 REPO = Path(__file__).resolve().parents[1]
 # The in-process adapter of every CPU surface (torch.channels_last and torch.compile run
 # one in a child).

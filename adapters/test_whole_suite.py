@@ -16,14 +16,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from adapters.base import CONV, Adapter, Capabilities, OpSupport
 from adapters.test_docs import ROOT, code_blocks
 from reference import conv as conv_ref
 from reference.params import Conv
-
-pytestmark = pytest.mark.selftest
 
 
 class MinimalAdapter(Adapter):

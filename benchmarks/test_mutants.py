@@ -25,8 +25,6 @@ from benchmarks import mutation
 from benchmarks.mutants import MUTANTS, THEMES, adapter_spec, theme
 from benchmarks.record import ROOT
 
-pytestmark = pytest.mark.selftest
-
 # Fast kills across four suites: (mutant, suite module, the clause that must catch it).
 KILLS = (
     ("mutant.kernel_flipped", "suites/test_conv.py", "CONV.2"),

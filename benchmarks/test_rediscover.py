@@ -10,8 +10,6 @@ import pytest
 
 from benchmarks import rediscover
 
-pytestmark = pytest.mark.selftest
-
 # Dies (SIGSEGV) on every batch of two: a surface that crashes in-process, as oneDNN's do.
 CRASHING = """
 import os

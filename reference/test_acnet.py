@@ -14,8 +14,6 @@ from reference import conv as conv_ref
 from reference.checks import SpecError
 from reference.params import Conv
 
-pytestmark = pytest.mark.selftest
-
 
 def bn1(gamma: float, beta: float, mean: float, var: float, eps: float) -> acnet.BatchNorm:
     """A one-channel batch norm."""

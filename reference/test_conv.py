@@ -20,8 +20,6 @@ from reference.conv import conv, conv_fast
 from reference.params import Conv
 from reference.sizes import conv_output_shape, resolve_padding
 
-pytestmark = pytest.mark.selftest
-
 MODES = ("zeros", "reflect", "replicate", "circular")
 FORMS = ("symmetric", "asymmetric", "negative", "valid", "same", "same_begin")
 MAX_SIZE = {1: 7, 2: 5, 3: 3}

@@ -21,9 +21,6 @@ from reference.separable import axis_step
 from reference.sizes import conv_output_shape, conv_transpose_output_shape, resolve_padding
 from reference.test_conv import draw_case
 
-pytestmark = pytest.mark.selftest
-
-
 # --- the worked example (COST.14) ---------------------------------------------------
 
 

@@ -15,8 +15,6 @@ from reference.checks import SpecError
 from reference.numerics import error_bound
 from reference.params import Conv, DeformConv
 
-pytestmark = pytest.mark.selftest
-
 PLANE = np.arange(1.0, 10.0).reshape(3, 3)  # [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
 
 

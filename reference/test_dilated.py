@@ -23,8 +23,6 @@ from reference.params import Conv
 from reference.sizes import conv_output_size, effective_kernel, receptive_field
 from reference.test_conv import draw_case, integer_arrays
 
-pytestmark = pytest.mark.selftest
-
 
 @pytest.mark.clauses("DIL.1")
 @pytest.mark.parametrize(

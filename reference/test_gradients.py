@@ -32,8 +32,6 @@ from reference.test_conv import draw_case as draw_conv_case
 from reference.test_deformable import draw_case as draw_deform_case
 from reference.test_transposed import configs as transposed_configs
 
-pytestmark = pytest.mark.selftest
-
 PLANE = np.arange(1.0, 10.0).reshape(3, 3)  # [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
 STEP = 2.0**-10  # finite-difference step; directions stay within [-64, 64]
 

@@ -22,8 +22,6 @@ from reference.grouped import (
 from reference.params import Conv
 from reference.test_conv import Case, draw_case, integer_arrays
 
-pytestmark = pytest.mark.selftest
-
 
 @pytest.mark.clauses("GRP.1", "CONV.6")
 @given(data=st.data())

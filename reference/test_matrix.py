@@ -19,8 +19,6 @@ from reference.padding import source_index
 from reference.params import Conv, ConvTranspose, PaddingMode, Pairs
 from reference.sizes import conv_output_shape, effective_kernel, resolve_padding
 
-pytestmark = pytest.mark.selftest
-
 W3 = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
 VALID_2D = Conv(stride=(1, 1), dilation=(1, 1), padding=((0, 0), (0, 0)))
 

@@ -19,8 +19,6 @@ from reference.params import Conv, PaddingMode, SameSplit
 from reference.sizes import conv_output_size, resolve_padding, same_padding
 from reference.test_conv import draw_case, integer_arrays
 
-pytestmark = pytest.mark.selftest
-
 X3 = np.array([[[1.0, 2.0, 3.0]]])
 
 

@@ -23,8 +23,6 @@ from reference.separable import (
 )
 from reference.test_conv import draw_case
 
-pytestmark = pytest.mark.selftest
-
 
 def _rng(data: st.DataObject) -> np.random.Generator:
     return np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))

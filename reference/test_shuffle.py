@@ -11,8 +11,6 @@ from reference import shuffle
 from reference.checks import SpecError
 from reference.params import ChannelShuffle, Conv
 
-pytestmark = pytest.mark.selftest
-
 
 def channel_order(channels: int, groups: int) -> list[int]:
     """The input channel each output channel holds, read off a shuffled arange."""

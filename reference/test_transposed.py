@@ -23,8 +23,6 @@ from reference.sizes import (
     transposed_output_size,
 )
 
-pytestmark = pytest.mark.selftest
-
 
 def explicit(*pairs: tuple[int, int]) -> Pairs:
     return tuple(pairs)

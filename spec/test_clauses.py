@@ -10,8 +10,6 @@ import pytest
 
 from spec.clauses import SPEC_DIR, chapter_paths, lookup, registry
 
-pytestmark = pytest.mark.selftest
-
 ROOT = SPEC_DIR.parent
 CLAUSE_ID = re.compile(r"^[A-Z][A-Z0-9]*\.\d+$")
 

@@ -11,8 +11,6 @@ pytest.importorskip("matplotlib", reason="the figures need matplotlib (pip insta
 from spec.clauses import SPEC_DIR
 from spec.figures import make_figures
 
-pytestmark = pytest.mark.selftest
-
 REGENERATE = "python -m spec.figures.make_figures"
 
 

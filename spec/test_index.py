@@ -5,11 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from spec.clauses import INDEX, SPEC_DIR, registry
-
-pytestmark = pytest.mark.selftest
 
 COLUMNS = ("prefix", "chapter", "reference", "suite", "mutant themes")
 _LINK = re.compile(r"\[[^\]]*\]\(([^)#]+)(?:#[^)]*)?\)")

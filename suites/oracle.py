@@ -306,4 +306,3 @@ def _operation(op: str) -> Operation:
     from suites.operations import OPERATIONS
 
     return OPERATIONS[op]
-

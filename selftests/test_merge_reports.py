@@ -19,8 +19,6 @@ from suites import known_issues
 from suites.merge_reports import DIFFERS, MERGED_FORMAT, NOT_RUN, main, merge, to_json, to_markdown
 from suites.outcomes import REPORT_FORMAT, REPORT_FORMAT_VERSION
 
-pytestmark = pytest.mark.selftest
-
 ROOT = Path(__file__).resolve().parent.parent
 
 # The README's emulation of a CPU without AVX-512 (see Platforms).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,8 +13,6 @@ from reference.sizes import conv_output_shape, conv_transpose_output_shape
 from suites import dispatch, strategies
 from suites.draw_orders import CONV_FORMS, DTYPE_ORDER, MODE_ORDER
 from suites.example import Setup
-
-pytestmark = pytest.mark.selftest
 
 EVERYTHING = OpSupport(
     ranks=frozenset({1, 2, 3}),

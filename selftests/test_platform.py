@@ -10,8 +10,6 @@ from adapters import cpu
 from adapters.numpy_backend import NumpyAdapter
 from suites import descriptor, known_issues, platform
 
-pytestmark = pytest.mark.selftest
-
 EXAMPLE = (
     "conv;x=1x1x3;w=1x1x2;b=none;stride=1;dilation=1;padding=valid;groups=1;"
     "padding_mode=zeros;same_split=end;dtype=float32;mode=bounded"

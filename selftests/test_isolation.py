@@ -2,7 +2,7 @@
 
 `AbortingAdapter` is a toy backend that calls os.abort() for a stride below 1 and hangs
 for a dilation below 1, the way a C++ kernel with a failed assertion or an endless loop
-would. It lives here, importable as suites.test_isolation:AbortingAdapter, so that the
+would. It lives here, importable as selftests.test_isolation:AbortingAdapter, so that the
 proxy's child process can build it like any external adapter.
 
 The demo tests at the bottom exist only in a child pytest run that sets DEMO_ENV; the
@@ -23,11 +23,9 @@ import pytest
 from adapters.base import CONV, Adapter, Capabilities, OpSupport
 from reference.params import Conv
 
-pytestmark = pytest.mark.selftest
-
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_ENV = "CONVSPEC_ISOLATION_DEMO"
-SPEC = "suites.test_isolation:AbortingAdapter"
+SPEC = "selftests.test_isolation:AbortingAdapter"
 
 
 class AbortingAdapter(Adapter):
@@ -260,11 +258,11 @@ def test_crash_fails_one_test_and_the_run_goes_on_with_and_without_xdist() -> No
         assert "1 failed, 1 passed" in out, f"{how}:\n{out}"
         assert (
             "test_demo_abort FAILED" in out
-            or "FAILED suites/test_isolation.py::test_demo_abort" in out
+            or "FAILED selftests/test_isolation.py::test_demo_abort" in out
         ), out
         assert (
             "test_demo_after_the_abort PASSED" in out
-            or "PASSED suites/test_isolation.py::test_demo_after_the_abort" in out
+            or "PASSED selftests/test_isolation.py::test_demo_after_the_abort" in out
         ), out
         assert "ERR.3" in out and "SIGABRT" in out and "stride=0" in out, f"{how}:\n{out}"
         assert "node down" not in out and "crashed worker" not in out, f"{how}:\n{out}"

@@ -9,8 +9,6 @@ from reference import grouped, separable
 from reference.params import Conv
 from suites import oracle
 
-pytestmark = pytest.mark.selftest
-
 # (x shape, depthwise weight shape, pointwise output channels, parameters)
 CASES = [
     ((2, 3, 9), (6, 1, 3), 4, Conv(stride=(2,), dilation=(2,), padding=((1, 2),), groups=3)),

@@ -12,8 +12,6 @@ from reference.params import Conv
 from suites.example import Example, Setup
 from suites.verdict import Nonconformance, check_example
 
-pytestmark = pytest.mark.selftest
-
 
 def _message(op: str, shapes: dict[str, tuple[int, ...] | None]) -> str:
     params = Conv(stride=(1,), dilation=(1,), padding=((0, 0),), groups=1)

@@ -8,12 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from hypothesis import settings
 
 from suites import dispatch
-
-pytestmark = pytest.mark.selftest
 
 ROOT = Path(__file__).resolve().parent.parent
 

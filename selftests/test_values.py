@@ -10,8 +10,6 @@ from hypothesis import strategies as st
 from reference.numerics import numpy_dtype
 from suites import values
 
-pytestmark = pytest.mark.selftest
-
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 SHAPES = st.lists(st.integers(0, 5), min_size=1, max_size=4).map(tuple)
 

@@ -1,0 +1,1 @@
+"""Self-tests of the conformance runner: the verdict, the oracle, the strategies, the report."""

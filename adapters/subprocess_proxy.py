@@ -399,6 +399,12 @@ class ProxyAdapter(Adapter):
             _kill_quietly(self._slot)
             self._starting = False
 
+    def ready(self) -> None:
+        """Start the child and build its surface now if none is running, so that a start that
+        fails (BackendCrash, BackendTimeout naming `start`) fails here, apart from any call."""
+        with self._lock:
+            self._ready_locked()
+
     @property
     def pid(self) -> int | None:
         """The process id of the current child, if one is running."""

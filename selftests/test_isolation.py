@@ -103,6 +103,21 @@ def test_abort_is_a_failure_naming_the_configuration_and_the_next_call_works() -
     check_example(proxy, valid, clause="CONV.2", shape_clause="CONV.3")
 
 
+def test_a_child_that_cannot_start_is_an_error_of_the_run_not_an_outcome() -> None:
+    # A start past its limit (here forced; on a machine short of memory, real) says nothing
+    # about the configuration: it must not be reported as the backend hanging on it (ERR.3).
+    from adapters.subprocess_proxy import BackendTimeout, ProxyAdapter
+    from suites import isolation
+
+    proxy = ProxyAdapter(SPEC, name="aborting")
+    proxy.close()
+    proxy.start_timeout = 1e-6
+    valid = example()
+    with pytest.raises(BackendTimeout, match=r"^start "):
+        isolation.call(proxy, CONV, valid.arrays, valid.setup.params)
+    proxy.close()
+
+
 def test_hang_is_a_failure_after_the_time_limit() -> None:
     message = _rejection_failure(AbortingAdapter(), example(dilation=0), "CONV.5", 1.0)
     assert "ERR.3" in message and "within 1 s" in message, message

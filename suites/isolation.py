@@ -51,7 +51,7 @@ def target(adapter: Adapter) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def isolated(adapter: Adapter, timeout: float = CALL_TIMEOUT) -> Adapter:
+def isolated(adapter: Adapter, timeout: float = CALL_TIMEOUT) -> ProxyAdapter:
     """`adapter`'s surface in a child process of this process (started once, then reused)."""
     if isinstance(adapter, ProxyAdapter):
         return adapter  # already in a child of its own
@@ -80,7 +80,10 @@ def call(
     params: Params,
     timeout: float = CALL_TIMEOUT,
 ) -> Outcome:
-    proxy = isolated(adapter, timeout)  # outside the try: a child that cannot start is no outcome
+    proxy = isolated(adapter, timeout)
+    # Outside the try: a child that cannot start (or restart after an earlier crash) says
+    # nothing about this configuration, so it is an error of the run, not the call's outcome.
+    proxy.ready()
     try:
         return Outcome(result=oracle.run(proxy, op, arrays, params))
     except Exception as exc:

@@ -18,8 +18,13 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from adapters.registry import BackendSelectionError, select
+from adapters.torch_backend import private_inductor_cache
 from spec.clauses import registry
 from suites.backends import BACKENDS, loaded, selected_adapters
+
+# One inductor cache for this run (inherited by xdist workers and child processes), set
+# before anything imports torch: no kernel compiled under another platform is reused.
+private_inductor_cache()
 
 # suites.repro before suites.failures, which imports it (through the verdict): pytest
 # rewrites a plugin's asserts only where it imports the module first.

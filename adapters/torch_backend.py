@@ -952,6 +952,22 @@ def _compiled_function_source(statements: str) -> str:
     return f"def _forward(x=None, w=None, b=None, offset=None, mask=None):\n{body}\n    return y\n"
 
 
+def private_inductor_cache() -> None:
+    """Point inductor at a cache directory of this process's own, unless the user chose one.
+
+    Inductor's on-disk caches do not key their kernels by the vector ISA that
+    ATEN_CPU_CAPABILITY selects: a kernel compiled under one is served under another, with
+    wrong values or a crash (FINDINGS.md §39). A fresh directory per process keeps a result
+    to the platform of the run that computed it."""
+    import atexit
+    import tempfile
+
+    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
+        directory = tempfile.mkdtemp(prefix="inductor-cache-")
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = directory
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+
+
 class TorchCompileAdapter(TorchAdapter):
     """The functional calls compiled by torch.compile (inductor backend) on the CPU.
 
@@ -978,6 +994,7 @@ class TorchCompileAdapter(TorchAdapter):
     dynamic: bool | None = False
 
     def __init__(self) -> None:
+        private_inductor_cache()  # before torch's first import here: inductor reads it early
         super().__init__()
         torch = _import_torch()
         from torch._inductor import cpp_builder
@@ -1048,11 +1065,15 @@ class TorchCompileAdapter(TorchAdapter):
             device=self.device,
             dtype=dtype,
             function=_compiled_function_source(statements),
+            cache=function_sources(private_inductor_cache),
             options=_compile_options(self.dynamic),
         )
 
 
 _COMPILE_REPRO_TEMPLATE = """\
+import os
+import shutil
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -1070,6 +1091,8 @@ def _tensor(a):
 
 {function}
 
+{cache}
+private_inductor_cache()
 compiled = torch.compile(_forward, {options})
 
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import Adapter
+from adapters.base import Adapter, extension
+from reference.checks import SpecError
 from reference.params import Conv, ConvTranspose, DeformConv
 from reference.sizes import conv_output_shape
-from suites import invalid, isolation, oracle, strategies
+from suites import invalid, isolation, oracle, outcomes, strategies
 from suites.example import Setup
 from suites.verdict import check_example
 
@@ -29,6 +30,17 @@ def seed_of(text: str) -> int:
 
 def invalid_clause(setup: Setup) -> str | None:
     """The clause that makes `setup` invalid (the reference's SpecError), or None if valid."""
+    # The operation's own validation first: it cites the clause the error suite cites,
+    # where the oracle's size arithmetic would fail first, uncited, on a wrong rank or a
+    # zero stride.
+    try:
+        invalid.reference_check(setup)
+    except SpecError as exc:
+        return exc.clause
+    except (KeyError, ValueError, ArithmeticError, IndexError):
+        # A composite block (KeyError: its steps validate inside the oracle below), or
+        # shapes the validation itself cannot read: the oracle below says ERR.2.
+        pass
     zeros = {k: None if v is None else np.zeros(v) for k, v in setup.shapes.items()}
     try:
         oracle.expect(setup.op, zeros, setup.params)
@@ -56,6 +68,16 @@ def replay(
     (in a child if `isolate`)."""
     broken = invalid_clause(setup)
     if broken is not None:
+        support = backend.capabilities.ops.get(setup.op)
+        meaning = invalid.extension_meaning(setup)
+        declared = extension(support, meaning) if support and meaning else None
+        if declared is not None:
+            # What the error suite does for its own draws of this kind (test_errors.py).
+            outcomes.unsupported(
+                f"{backend.name} {setup.op} declares the documented extension "
+                f"{declared.name!r} ({declared.documentation}) that gives {description} a "
+                "meaning: test_declared_extension checks its result (ERR.16)"
+            )
         cited = rejection_clause or broken
         isolation.expect_rejection(backend, invalid.operands(setup), cited, description)
         return

@@ -757,6 +757,37 @@ def _base_setups(op: str) -> BaseSetups:
     return setups
 
 
+# --- ERR.16: what a declared extension gives a meaning to ----------------------------------
+
+# The violation kind each extension gives a meaning to.
+EXTENDS = {
+    "input_missing_batch": "unbatched",
+    # Under leading batch axes, the axes before the last r + 1 are batch axes: an input
+    # with an extra axis has another meaning there, not none.
+    "input_extra_axis": "leading_batch_axes",
+    "output_padding_with_string": "output_padding_with_auto_pad",
+}
+
+
+def extension_meaning(setup: Setup) -> str | None:
+    """The extension (EXTENDS) that would give the invalid `setup` a meaning, if any: for a
+    configuration that comes from outside the strategies (--config), whose kind is unknown."""
+    x, w, p = setup.shapes.get("x"), setup.shapes.get("w"), setup.params
+    stride = getattr(p, "stride", None)
+    if stride is None or x is None or w is None:
+        return None
+    rank = len(stride)
+    if len(w) != rank + 2:  # the weight's own rank is wrong: no extension gives that a meaning
+        return None
+    if len(x) == rank + 1:
+        return EXTENDS["input_missing_batch"]
+    if len(x) > rank + 2:
+        return EXTENDS["input_extra_axis"]
+    if isinstance(p, ConvTranspose) and isinstance(p.padding, str) and any(p.output_padding):
+        return EXTENDS["output_padding_with_string"]
+    return None
+
+
 # --- the strategies ----------------------------------------------------------------------
 
 

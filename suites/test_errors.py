@@ -74,14 +74,7 @@ def test_invalid_configuration_raises(backend, op, kind, data) -> None:
 
 # --- ERR.16: declared extensions ------------------------------------------------------------
 
-# The violation kind each extension gives a meaning to.
-_EXTENDS = {
-    "input_missing_batch": "unbatched",
-    # Under leading batch axes, the axes before the last r + 1 are batch axes: an input
-    # with an extra axis has another meaning there, not none.
-    "input_extra_axis": "leading_batch_axes",
-    "output_padding_with_string": "output_padding_with_auto_pad",
-}
+_EXTENDS = invalid.EXTENDS
 
 
 @pytest.mark.clauses("ERR.16", "ERR.11", "ERR.3", "NUM.3", "NUM.5")

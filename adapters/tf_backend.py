@@ -208,7 +208,11 @@ class TfNnAdapter(Adapter):
         return str(self._tf.__version__)
 
     def platform(self) -> dict[str, Any]:
-        return onednn_platform(self._onednn, self._eigen_dtypes)
+        # The data format picks TF's kernel and its checks as much as the CPU does.
+        return {
+            **onednn_platform(self._onednn, self._eigen_dtypes),
+            "tf_channels_last": self.channels_last,
+        }
 
     def describe(self) -> str:
         onednn = "oneDNN on" if self._onednn else "oneDNN off (TF_ENABLE_ONEDNN_OPTS=0)"

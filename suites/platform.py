@@ -19,8 +19,9 @@ Names a `requires` (or `when`) expression may use:
 - whatever the surface's adapter reports in `Adapter.platform()`, e.g.
   `torch_capability` (ATen's CPU kernels: 'DEFAULT', 'AVX2', 'AVX512'), `mkldnn`,
   `tf_onednn` (whether TensorFlow runs its oneDNN kernels), `tf_onednn_dtypes` (the
-  dtypes TensorFlow hands to its oneDNN ops on this CPU) and `tf_eigen_dtypes` (those
-  whose convolutions run Eigen's kernels here).
+  dtypes TensorFlow hands to its oneDNN ops on this CPU), `tf_eigen_dtypes` (those
+  whose convolutions run Eigen's kernels here) and, for the tf.nn surfaces,
+  `tf_channels_last` (whether the surface calls TF in NHWC-style formats, not NCHW).
 """
 
 from __future__ import annotations

@@ -41,9 +41,9 @@ from reference.params import Conv, ConvTranspose, DeformConv, Params
 
 # The newest opset that onnxruntime 1.31 loads (it rejects 27 and 28), in models of IR
 # version 10 (onnxruntime 1.31 rejects the IR version 14 that onnx 1.23 writes by default);
-# the findings' scripts build the same. An IR version names
-# the file format, not the operators: onnxruntime and the reference evaluator run opset 26's
-# Conv, ConvTranspose and DeformConv from such a file.
+# the findings' scripts build the same. An IR version names the file format, not the
+# operators: onnxruntime and the reference evaluator run opset 26's Conv, ConvTranspose and
+# DeformConv from such a file.
 OPSET = 26
 IR_VERSION = 10
 

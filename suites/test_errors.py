@@ -74,6 +74,8 @@ def test_invalid_configuration_raises(backend, op, kind, data) -> None:
 
 # --- ERR.16: declared extensions ------------------------------------------------------------
 
+# A local name: the ci profile derandomizes on the test function's source, and the test
+# above reads it.
 _EXTENDS = invalid.EXTENDS
 
 

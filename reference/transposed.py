@@ -7,8 +7,8 @@
 
 read as a gather: for each output position j and tap k the input index is
 i = (j + p_begin - k*d) / s when that is an integer in [0, n). `conv_transpose_fast`
-is a vectorized float64 oracle (a scatter, one einsum per tap) proven equal to
-the loop by the self-tests.
+is a vectorized float64 oracle (one matrix product, then a scatter per tap) proven
+equal to the loop by the self-tests.
 
 The module also holds the executable forms of the TCONV clauses that map the
 frameworks' conventions onto the definition (TCONV.15-TCONV.17) and of the
@@ -194,7 +194,7 @@ def conv_transpose(
 def conv_transpose_fast(
     x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: ConvTranspose
 ) -> np.ndarray:
-    """Vectorized float64 oracle for `conv_transpose`: scatter one einsum per kernel tap.
+    """Vectorized float64 oracle for `conv_transpose`: one matrix product, then a scatter per tap.
 
     Every tap k adds x * w[:, :, k] at the positions i*s + k*d of an uncropped
     buffer; the output is the buffer from p_begin on (TCONV.2).
@@ -217,8 +217,15 @@ def conv_transpose_fast(
         )
     )
     buf = np.zeros((n_batch, g, c_out_g, *full), dtype=np.float64)
+    taps = int(np.prod(kernel, dtype=np.int64))
+    # contributions[n, g, o, t, i] = sum_c x[n, g*C_in/g + c, i] * w[g*C_in/g + c, o, k_t]:
+    # one matrix product per group (BLAS), then each tap scattered to i*s + k_t*d.
+    contributions = np.matmul(
+        wg.reshape(g, c_in_g, c_out_g * taps).transpose(0, 2, 1),
+        xg.reshape(n_batch, g, c_in_g, int(np.prod(spatial, dtype=np.int64))),
+    ).reshape(n_batch, g, c_out_g, taps, *spatial)
     every: tuple[slice, ...] = (slice(None),) * 3  # batch, group, channel in group
-    for k in itertools.product(*(range(m) for m in kernel)):
+    for t, k in enumerate(itertools.product(*(range(m) for m in kernel))):
         # max: an empty input axis (ERR.15) must scatter nothing, not wrap around.
         window: tuple[slice, ...] = tuple(
             slice(start, start + max((n - 1) * s + 1, 0), s)
@@ -229,9 +236,7 @@ def conv_transpose_fast(
                 strict=True,
             )
         )
-        index: tuple[slice | int, ...] = (*every, *k)
-        tap = wg[index]
-        buf[every + window] += np.einsum("ngc...,gco->ngo...", xg, tap)
+        buf[every + window] += contributions[(*every, t)]
     crop: tuple[slice, ...] = tuple(
         slice(begin, begin + out) for (begin, _), out in zip(pads, out_shape[2:], strict=True)
     )

@@ -66,10 +66,11 @@ def generate(
         else:  # sparse
             where = rng.random(size) < SPARSE_DENSITY
             flat[where] = _uniform(rng, int(where.sum()), exact_range)
-    if grid and not exact_range:
-        flat = np.rint(flat / grid_step(dtype)) * grid_step(dtype)
-    flat[np.abs(flat) < TINY[dtype]] = 0.0
-    return flat.reshape(shape).astype(numpy_dtype(dtype))
+    if not exact_range:  # integers are never subnormal
+        if grid:
+            flat = np.rint(flat / grid_step(dtype)) * grid_step(dtype)
+        flat[np.abs(flat) < TINY[dtype]] = 0.0
+    return flat.reshape(shape).astype(numpy_dtype(dtype), copy=False)
 
 
 def grid_step(dtype: str) -> float:

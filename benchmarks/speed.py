@@ -26,10 +26,13 @@ from benchmarks.record import RESULTS, command_line, machine, write_json
 SPEED_BACKENDS = ("numpy", "torch", "tf.nn", "jax", "onnxruntime")
 
 
-def throughput(backend: str, profile: str, suites: str, timeout: float) -> dict[str, Any]:
+def throughput(
+    backend: str, profile: str, suites: str, timeout: float, small_tier: bool = False
+) -> dict[str, Any]:
     """(a) examples per second per suite module on one backend surface, and (d) peak memory."""
+    plugin = ["-p", "benchmarks.small_tier"] if small_tier else []
     child = run_child(
-        [suites, "-q", "--backend", backend, "--hypothesis-profile", profile], timeout
+        [suites, "-q", "--backend", backend, "--hypothesis-profile", profile, *plugin], timeout
     )
     entry: dict[str, Any] = {
         "backend": backend,
@@ -170,6 +173,7 @@ def main(options: argparse.Namespace) -> int:
     payload: dict[str, Any] = {
         "kind": "speed",
         "profile": options.profile,
+        "small_tier_only": options.small_tier,
         "machine": machine(),
         "command": command_line(),
     }
@@ -178,7 +182,9 @@ def main(options: argparse.Namespace) -> int:
     payload["throughput"] = []
     for backend in [] if options.timings_only else options.backends or SPEED_BACKENDS:
         print(f"(a) throughput on {backend} ...", flush=True)
-        entry = throughput(backend, options.profile, options.suites, options.timeout)
+        entry = throughput(
+            backend, options.profile, options.suites, options.timeout, options.small_tier
+        )
         payload["throughput"].append(entry)
         if entry.get("unavailable"):
             print(f"  {backend}: unavailable")
@@ -193,6 +199,10 @@ def main(options: argparse.Namespace) -> int:
                 f"    {module:<20} {row['examples']:>6} examples {row['seconds']:8.2f} s  "
                 f"{'-' if eps is None else f'{eps:8.1f}'} /s  failed {row['failed']}"
             )
+    out = Path(options.json) if options.json else RESULTS / f"speed-{options.profile}.json"
+    if options.no_timings:
+        write_json(out, payload)
+        return 0
     print("(c) scalar loop vs fast oracle vs backends ...", flush=True)
     payload["timings"] = oracle_timings(options.runs)
     for row in payload["timings"]["cases"]:
@@ -202,9 +212,7 @@ def main(options: argparse.Namespace) -> int:
             if k != "case"
         ]
         print(f"  {row['case']}: " + ", ".join(cells))
-    write_json(
-        Path(options.json) if options.json else RESULTS / f"speed-{options.profile}.json", payload
-    )
+    write_json(out, payload)
     return 0
 
 
@@ -218,6 +226,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--runs", type=int, default=31, help="timing repetitions (default 31)")
     parser.add_argument("--timings-only", action="store_true", help="the oracle timings (c) only")
+    parser.add_argument(
+        "--small-tier",
+        action="store_true",
+        help="throughput with the small tier only (benchmarks/small_tier.py), as before the "
+        "dispatch tier",
+    )
+    parser.add_argument("--no-timings", action="store_true", help="throughput (a) only")
     shared.add_json(parser)
     shared.add_timeout(parser)
     shared.add_suites(parser)

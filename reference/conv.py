@@ -116,6 +116,18 @@ def pad_input(x: np.ndarray, pads: Pairs, mode: str) -> np.ndarray:
     return x[(slice(None), slice(None), *crop)]
 
 
+# Elements of the intermediate arrays the fast oracles build per batch slice (32 MiB of
+# float64): a real network layer at batch 8 would otherwise hold gigabytes of columns.
+FAST_CHUNK_ELEMENTS = 1 << 22
+
+
+def batch_slices(n_batch: int, per_sample: int) -> list[slice]:
+    """Slices of the batch axis whose samples' intermediates fit FAST_CHUNK_ELEMENTS (one
+    sample at least)."""
+    step = max(1, FAST_CHUNK_ELEMENTS // max(per_sample, 1))
+    return [slice(start, start + step) for start in range(0, n_batch, step)]
+
+
 def conv_fast(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np.ndarray:
     """Vectorized float64 oracle for `conv`: the taps gathered into columns (im2col), then
     one matrix product per group, which NumPy hands to BLAS."""
@@ -129,26 +141,30 @@ def conv_fast(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np
     kernel, out_spatial = w.shape[2:], out_shape[2:]
     taps = int(np.prod(kernel, dtype=np.int64))
     xg = xp.reshape(n_batch, g, c_in_g, *xp.shape[2:])
-    # columns[n, g, c, t, j] = x_pad[n, g*C_in/g + c, j*s + k_t*d]: CONV.2's sum over
-    # (c, k) becomes a product with w[g] flattened the same way, (c, t) in C order.
-    columns = np.empty((n_batch, g, c_in_g, taps, *out_spatial), dtype=np.float64)
-    everything: tuple[Any, ...] = (slice(None),) * 3
-    for t, k in enumerate(itertools.product(*(range(m) for m in kernel))):
-        window = tuple(
-            slice(
-                k[a] * p.dilation[a],
-                # max: an output size 0 (ERR.15) must give an empty window, not wrap around.
-                k[a] * p.dilation[a] + max((out_spatial[a] - 1) * p.stride[a] + 1, 0),
-                p.stride[a],
-            )
-            for a in range(p.rank)
-        )
-        columns[(*everything, t)] = xg[(*everything, *window)]
     positions = int(np.prod(out_spatial, dtype=np.int64))
-    y = np.matmul(
-        w.reshape(g, c_out_g, c_in_g * taps),
-        columns.reshape(n_batch, g, c_in_g * taps, positions),
-    ).reshape(out_shape)
+    y = np.empty((n_batch, g, c_out_g, positions), dtype=np.float64)
+    everything: tuple[Any, ...] = (slice(None),) * 3
+    for part in batch_slices(n_batch, x.shape[1] * taps * positions):
+        # columns[n, g, c, t, j] = x_pad[n, g*C_in/g + c, j*s + k_t*d]: CONV.2's sum over
+        # (c, k) becomes a product with w[g] flattened the same way, (c, t) in C order.
+        samples = xg[part]
+        columns = np.empty((len(samples), g, c_in_g, taps, *out_spatial), dtype=np.float64)
+        for t, k in enumerate(itertools.product(*(range(m) for m in kernel))):
+            window = tuple(
+                slice(
+                    k[a] * p.dilation[a],
+                    # max: an output size 0 (ERR.15) must give an empty window, not wrap around.
+                    k[a] * p.dilation[a] + max((out_spatial[a] - 1) * p.stride[a] + 1, 0),
+                    p.stride[a],
+                )
+                for a in range(p.rank)
+            )
+            columns[(*everything, t)] = samples[(*everything, *window)]
+        y[part] = np.matmul(
+            w.reshape(g, c_out_g, c_in_g * taps),
+            columns.reshape(len(samples), g, c_in_g * taps, positions),
+        )
+    y = y.reshape(out_shape)
     if b is not None:
         y += np.asarray(b, dtype=np.float64).reshape(1, -1, *([1] * p.rank))
     return y

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, replace
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reference import conv as conv_ref
 from reference.checks import SpecError
 from reference.conv import conv, conv_fast
 from reference.params import Conv
@@ -182,6 +184,18 @@ def test_loop_equals_fast_exactly_on_integers(data: st.DataObject) -> None:
     case = draw_case(data)
     x, w, b = integer_arrays(data, case)
     np.testing.assert_array_equal(conv(x, w, b, case.p), conv_fast(x, w, b, case.p))
+
+
+@pytest.mark.clauses("CONV.2")
+@given(data=st.data())
+def test_fast_in_batch_slices_equals_the_loop(data: st.DataObject) -> None:
+    """The fast oracle splits a large batch so its columns stay small; one sample at a
+    time must give the loop's values too."""
+    case = draw_case(data)
+    x, w, b = integer_arrays(data, case)
+    with mock.patch.object(conv_ref, "FAST_CHUNK_ELEMENTS", 1):
+        sliced = conv_fast(x, w, b, case.p)
+    np.testing.assert_array_equal(conv(x, w, b, case.p), sliced)
 
 
 @pytest.mark.clauses("CONV.2", "NUM.2")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -217,6 +218,16 @@ def test_loop_equals_fast_on_integers(config: Config) -> None:
     loop = transposed.conv_transpose(x, w, b, config.p)
     fast = transposed.conv_transpose_fast(x, w, b, config.p)
     np.testing.assert_array_equal(loop, fast)
+
+
+@pytest.mark.clauses("TCONV.2")
+@given(config=configs())
+def test_fast_in_batch_slices_equals_the_loop(config: Config) -> None:
+    """One sample at a time, as the fast oracle splits a large batch, gives the loop's values."""
+    x, w, b = config.arrays(integers=True)
+    with mock.patch.object(conv_ref, "FAST_CHUNK_ELEMENTS", 1):
+        sliced = transposed.conv_transpose_fast(x, w, b, config.p)
+    np.testing.assert_array_equal(transposed.conv_transpose(x, w, b, config.p), sliced)
 
 
 @pytest.mark.clauses("TCONV.2", "TCONV.4", "TCONV.5", "TCONV.7", "TCONV.8")

@@ -17,9 +17,9 @@ def test_small_only_drops_the_dispatch_tier(hunting: bool) -> None:
     assert kept == ("small",), f"expected only the small tier, got {kept}"
 
 
-def test_small_only_refuses_a_choice_with_nothing_left() -> None:
-    with pytest.raises(ValueError, match="no size class"):
-        small_tier.small_only(("dispatch",))
+def test_a_dispatch_only_choice_becomes_the_small_tier() -> None:
+    kept = small_tier.small_only(("dispatch",))
+    assert kept == ("small",), f"expected the small tier in place of the dispatch tier, got {kept}"
 
 
 def test_the_plugin_leaves_tiers_alone_until_pytest_loads_it() -> None:

@@ -3,7 +3,8 @@
 Throughput measured before the dispatch tier existed was measured on small
 configurations; this plugin removes the dispatch tier from every forward test's choice of
 size class (suites/dispatch.py), the small tier taking its place where it was the only
-choice, so that such a figure can be compared with today's suites at the same sizes. Network layers and replays are not drawn and keep their sizes.
+choice, so that such a figure can be compared with today's suites at the same sizes.
+Network layers and replays are not drawn and keep their sizes.
 """
 
 from __future__ import annotations

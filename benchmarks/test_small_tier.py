@@ -26,4 +26,3 @@ def test_a_dispatch_only_choice_becomes_the_small_tier() -> None:
 def test_the_plugin_leaves_tiers_alone_until_pytest_loads_it() -> None:
     # Importing it (as this module does) must not change the drawing of other tests.
     assert dispatch.tier_options is not small_tier.small_only
-

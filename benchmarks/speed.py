@@ -128,6 +128,32 @@ def oracle_timings(runs: int) -> dict[str, Any]:
             "args": (xd, offset, mask, wt, b, p_d),
         }
     )
+    # Dispatch-tier sizes (suites/dispatch.py): a 2^21 multiply-add budget, channel counts
+    # past a SIMD block.
+    xc = rng.uniform(-2, 2, (2, 16, 16, 16)).astype(f32)
+    wc = rng.uniform(-2, 2, (33, 16, 3, 3)).astype(f32)
+    bc = rng.uniform(-2, 2, (33,)).astype(f32)
+    cases.append(
+        {
+            "case": "conv2d x 2x16x16x16, w 33x16x3x3, pad 1, float32 (dispatch size)",
+            "op": "conv",
+            "scalar": lambda: conv_ref.conv(xc, wc, bc, p_conv),
+            "oracle": lambda: conv_ref.conv_fast(xc, wc, bc, p_conv),
+            "args": (xc, wc, bc, p_conv),
+        }
+    )
+    wct = rng.uniform(-2, 2, (16, 17, 3, 3)).astype(f32)
+    bct = rng.uniform(-2, 2, (17,)).astype(f32)
+    cases.append(
+        {
+            "case": "conv_transpose2d x 2x16x16x16, w 16x17x3x3, stride 2, pad 1, op 1, float32 "
+            "(dispatch size)",
+            "op": "conv_transpose",
+            "scalar": lambda: transposed.conv_transpose(xc, wct, bct, p_t),
+            "oracle": lambda: transposed.conv_transpose_fast(xc, wct, bct, p_t),
+            "args": (xc, wct, bct, p_t),
+        }
+    )
     factories = builtin_factories()
     backends: dict[str, Any] = {}
     for name in ("numpy", "torch"):

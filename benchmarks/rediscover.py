@@ -15,7 +15,8 @@ registered (each would cost the error suite's time limit per example). A session
 child pytest with `-p benchmarks.registry_off`: the registry off,
 each failing example recorded with the entries that match it, and the test going on drawing
 (see that plugin). First the ci profile; then, for each target that ci did not find, the
-hunt profile on that target's modules, stopping once the target matched. A crash of an
+hunt profile on that target's modules (within each, the items citing most of its clauses
+first: preferred_clauses), stopping once the target matched. A crash of an
 in-process surface ends the child: the crash is recorded from the configuration that the
 plugin wrote before the call, and the session goes on without the test items that ran to
 their end and (ci) the one that crashed; a hunt runs that one again, with new draws, until
@@ -179,6 +180,26 @@ def hunt_order(
             clause = OPERATIONS[op].suite_value_clause
             values |= cited.get(clause, set()) if clause else set()
     return sorted(modules, key=lambda m: (m not in valid, m not in values, -share[m], m))
+
+
+def preferred_clauses(issue: Any) -> list[str]:
+    """The clauses whose test items a hunt for the entry runs first within each module: its
+    own, and those that the class of its pinned example is tested under (an invalid
+    configuration: ERR.2 and the clause it breaks; one with a size 0: ERR.15)."""
+    from reference.checks import SpecError
+    from suites import degenerate, descriptor, invalid
+
+    extra: list[str] = []
+    try:
+        setup = descriptor.decode(issue.example)
+        invalid.reference_check(setup)
+        if degenerate.zero_sizes(setup):
+            extra.append("ERR.15")
+    except SpecError as exc:
+        extra += ["ERR.2", exc.clause]
+    except Exception:
+        pass
+    return list(dict.fromkeys([*issue.clauses, *extra]))
 
 
 def _valid_example(issue: Any) -> bool:
@@ -458,7 +479,12 @@ def rediscover(
                 modules,
                 [row["entry"]],
                 options.hunt_timeout,
-                extra=["--hunt-minutes", str(options.hunt_minutes)],
+                extra=[
+                    "--hunt-minutes",
+                    str(options.hunt_minutes),
+                    "--rediscover-prefer",
+                    ",".join(preferred_clauses(by_id[row["entry"]])),
+                ],
                 stop=True,
                 keep=keep,
             )

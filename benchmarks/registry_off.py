@@ -22,6 +22,8 @@ loses none), `--rediscover-examples N` (the count to start from, after a restart
 `--rediscover-keep ID,...` (entries that stay registered: the benchmark keeps the hangs,
 each of which would cost the error suite's time limit per example, as it does in a run
 where they are registered),
+`--rediscover-prefer CLAUSE,...` (within each module, the test items citing most of these
+clauses run first; the modules keep the order given),
 `--rediscover-done PATH` (each test item run to its end appended as a line, so that a
 session restarted after a crash need not run it again),
 `--rediscover-stop` (end the session once every one of them has matched),
@@ -68,6 +70,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--rediscover-entries", default="", metavar="ID,...")
     group.addoption("--rediscover-keep", default="", metavar="ID,...")
     group.addoption("--rediscover-done", default=None, metavar="PATH")
+    group.addoption("--rediscover-prefer", default="", metavar="CLAUSE,...")
     group.addoption("--rediscover-stop", action="store_true", default=False)
     group.addoption("--rediscover-epoch", type=float, default=None, metavar="T")
     group.addoption("--rediscover-log", default=None, metavar="PATH")
@@ -92,6 +95,23 @@ def pytest_configure(config: pytest.Config) -> None:
         original = verdict.known_crash
         verdict.known_crash = functools.partial(_note_call, Path(last), original)
         _stack.callback(setattr, verdict, "known_crash", original)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    prefer = {c for c in config.getoption("--rediscover-prefer").split(",") if c}
+    if not prefer:
+        return
+    modules: dict[str, int] = {}
+    for item in items:
+        modules.setdefault(str(item.path), len(modules))
+
+    def share(item: pytest.Item) -> int:
+        cited = {c for mark in item.iter_markers("clauses") for c in mark.args}
+        return len(cited & prefer)
+
+    items[:] = sorted(items, key=lambda item: (modules[str(item.path)], -share(item)))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -189,3 +189,37 @@ def test_a_hunt_runs_a_crashed_test_again(tmp_path: Path) -> None:
         f"a crashed item runs again: {counts}"
     )
     assert session.children[-1].get("settings") or len(session.children) > rediscover.MAX_RESTARTS
+
+
+def test_a_hunt_runs_first_the_items_citing_the_entrys_clauses() -> None:
+    from benchmarks import registry_off
+
+    def item(path: str, *clauses: str) -> SimpleNamespace:
+        marks = [SimpleNamespace(args=clauses)]
+        return SimpleNamespace(path=path, name=f"{path}{clauses}", iter_markers=lambda _: marks)
+
+    items = [
+        item("b.py", "ERR.3"),
+        item("b.py", "ERR.15", "ERR.3"),
+        item("a.py", "TCONV.1"),
+        item("a.py", "ERR.15"),
+    ]
+    config = SimpleNamespace(getoption=lambda _: "ERR.3,ERR.15")
+    registry_off.pytest_collection_modifyitems(None, config, items)  # type: ignore[arg-type]
+    assert [i.name for i in items] == [
+        "b.py('ERR.15', 'ERR.3')",
+        "b.py('ERR.3',)",
+        "a.py('ERR.15',)",
+        "a.py('TCONV.1',)",
+    ], "the modules keep their order; within each, most of the clauses first"
+    degenerate = SimpleNamespace(
+        clauses=("ERR.3",),
+        example="conv_transpose;x=2x0x1x1x1;w=0x1x1x1x1;b=none;stride=1x1x1;dilation=1x1x1;"
+        "padding=valid;output_padding=0x0x0;groups=1;output_padding_rule=stride;"
+        "dtype=float64;mode=bounded",
+    )
+    assert rediscover.preferred_clauses(degenerate) == ["ERR.3", "ERR.15"]
+    broken = SimpleNamespace(
+        clauses=("ERR.3",), example=degenerate.example.replace("stride=1x1x1", "stride=0x1x1")
+    )
+    assert rediscover.preferred_clauses(broken) == ["ERR.3", "ERR.2", "TCONV.6"]

@@ -8,13 +8,19 @@
 Targets: every registry entry (adapters/known_issues/) of a kind in KINDS whose surface runs
 here and whose `requires` holds on this machine (a collect-only probe asks the surfaces).
 Each target is looked for on one surface, the first of SURFACE_ORDER that it names, in the
-suite modules whose tests cite one of its clauses; targets that share a surface share the
-sessions. A session is a child pytest with `-p benchmarks.registry_off`: the registry off,
+suite modules whose tests cite one of its clauses and, for a crash, also in those that run
+the operations its predicate admits (any call can crash, ERR.3, whatever clause the test
+cites); targets that share a surface share the sessions. The registry's hangs stay
+registered (each would cost the error suite's time limit per example). A session is a
+child pytest with `-p benchmarks.registry_off`: the registry off,
 each failing example recorded with the entries that match it, and the test going on drawing
 (see that plugin). First the ci profile; then, for each target that ci did not find, the
-hunt profile on that target's modules, stopping once the target matched. A crash of an
+hunt profile on that target's modules (within each, the items citing most of its clauses
+first: preferred_clauses), stopping once the target matched. A crash of an
 in-process surface ends the child: the crash is recorded from the configuration that the
-plugin wrote before the call, and the session goes on without the test that crashed.
+plugin wrote before the call, and the session goes on without the test items that ran to
+their end and (ci) the one that crashed; a hunt runs that one again, with new draws, until
+it crashed CRASHES_PER_TEST times.
 
 Seconds count from the start of the target's stage (interpreter start and collection
 included), examples are test-body calls since then over every module of the session.
@@ -73,6 +79,11 @@ SURFACE_ORDER = (
 GRACE = 300.0
 # A crashed child is started again without the crashed test at most this often per session.
 MAX_RESTARTS = 12
+# A hunt runs a crashed test item again (its draws are new) until it crashed this often.
+CRASHES_PER_TEST = 3
+# Kinds that stay registered in every session: a hang costs the error suite's 60-second
+# limit per example, and no target is a hang.
+KEPT_KINDS = ("hang",)
 CLAUSES = re.compile(r"mark\.clauses\(([^)]*)\)", re.DOTALL)
 QUOTED = re.compile(r"[\"']([A-Z]+\.\d+)[\"']")
 
@@ -89,8 +100,58 @@ def clause_modules() -> dict[str, set[str]]:
     return cited
 
 
-def modules_for(issue: Any, cited: dict[str, set[str]]) -> list[str]:
-    return sorted({m for clause in issue.clauses for m in cited.get(clause, ())})
+# A predicate's first condition on the operation: `op == 'x'`, `op != 'x'`, `op in (...)`,
+# `op not in (...)`.
+OP_CONDITION = re.compile(r"\bop\s*(==|!=|not\s+in|in)\s*(\([^)]*\)|'[^']*'|\"[^\"]*\")")
+QUOTED_NAME = re.compile(r"[\"']([a-z_]+)[\"']")
+
+
+def operations_of(issue: Any) -> set[str]:
+    """The operations whose configurations the entry's `when` can match: those its first
+    condition on `op` admits (every operation where it has none)."""
+    from suites.operations import OPERATIONS
+
+    every = set(OPERATIONS)
+    found = OP_CONDITION.search(issue.when)
+    if found is None:
+        return every
+    named = set(QUOTED_NAME.findall(found.group(2)))
+    return named if found.group(1) in ("==", "in") else every - named
+
+
+def _operation_constants() -> dict[str, str]:
+    """Operation name -> its constant's name in adapters/base.py (CONV_TRANSPOSE, ...)."""
+    from adapters import base
+    from suites.operations import OPERATIONS
+
+    names = {v: k for k, v in vars(base).items() if k.isupper() and isinstance(v, str)}
+    return {op: names.get(op, op.upper()) for op in OPERATIONS}
+
+
+def operation_modules() -> dict[str, set[str]]:
+    """Operation -> the suite modules that run it: those naming its constant or its name."""
+    running: dict[str, set[str]] = {}
+    for op, constant in _operation_constants().items():
+        pattern = re.compile(rf"\b{constant}\b|[\"']{op}[\"']")
+        for path in sorted(SUITES.glob("test_*.py")):
+            if path.name not in EXCLUDED and pattern.search(path.read_text(encoding="utf-8")):
+                running.setdefault(op, set()).add(path.name)
+    return running
+
+
+def _runs_operations(issue: Any, running: dict[str, set[str]] | None) -> set[str]:
+    if getattr(issue, "kind", None) != "crash" or running is None:
+        return set()
+    return {m for op in operations_of(issue) for m in running.get(op, ())}
+
+
+def modules_for(
+    issue: Any, cited: dict[str, set[str]], running: dict[str, set[str]] | None = None
+) -> list[str]:
+    """The modules citing one of the entry's clauses; for a crash, also those that run its
+    operations (`running`: operation_modules())."""
+    citing = {m for clause in issue.clauses for m in cited.get(clause, ())}
+    return sorted(citing | _runs_operations(issue, running))
 
 
 def surface_for(issue: Any) -> str | None:
@@ -99,12 +160,62 @@ def surface_for(issue: Any) -> str | None:
     return next((s for s in SURFACE_ORDER if s in named), named[0] if named else None)
 
 
-def hunt_order(issue: Any, cited: dict[str, set[str]]) -> list[str]:
+def hunt_order(
+    issue: Any, cited: dict[str, set[str]], running: dict[str, set[str]] | None = None
+) -> list[str]:
     """The entry's modules, those citing most of its clauses first: the hunt may run out of
-    time before the last ones."""
-    modules = modules_for(issue, cited)
+    time before the last ones. A crash whose pinned example is a valid configuration with
+    no size 0 is met where valid configurations of its operations run: the modules that
+    check its operations' values come first, then the others that run them, except the
+    error suite (the modules citing ERR.2), then the rest."""
+    from suites.operations import OPERATIONS
+
+    modules = modules_for(issue, cited, running)
     share = {m: sum(m in cited.get(c, ()) for c in issue.clauses) for m in modules}
-    return sorted(modules, key=lambda m: (-share[m], m))
+    valid = set()
+    values = set()
+    if _runs_operations(issue, running) and _valid_example(issue):
+        valid = _runs_operations(issue, running) - cited.get("ERR.2", set())
+        for op in operations_of(issue):
+            clause = OPERATIONS[op].suite_value_clause
+            values |= cited.get(clause, set()) if clause else set()
+    return sorted(modules, key=lambda m: (m not in valid, m not in values, -share[m], m))
+
+
+def preferred_clauses(issue: Any) -> list[str]:
+    """The clauses whose test items a hunt for the entry runs first within each module: its
+    own, and those that the class of its pinned example is tested under (an invalid
+    configuration: ERR.2 and the clause it breaks; one with a size 0: ERR.15)."""
+    from reference.checks import SpecError
+    from suites import degenerate, descriptor, invalid
+
+    extra: list[str] = []
+    try:
+        setup = descriptor.decode(issue.example)
+        invalid.reference_check(setup)
+        if degenerate.zero_sizes(setup):
+            extra.append("ERR.15")
+    except SpecError as exc:
+        extra += ["ERR.2", exc.clause]
+    except Exception:
+        pass
+    return list(dict.fromkeys([*issue.clauses, *extra]))
+
+
+def _valid_example(issue: Any) -> bool:
+    """Whether the entry's pinned example is valid and has no size 0 (ERR.15)."""
+    from suites import degenerate, descriptor, invalid
+
+    try:
+        setup = descriptor.decode(issue.example)
+        invalid.reference_check(setup)
+        return not degenerate.zero_sizes(setup)
+    except Exception:
+        return False
+
+
+def by_id_of(issues: Sequence[Any]) -> set[str]:
+    return {i.id for i in issues}
 
 
 def targets(only: Sequence[str] | None) -> list[Any]:
@@ -148,15 +259,23 @@ def run_session(
     extra: Sequence[str] = (),
     stop: bool = False,
     pythonpath: Sequence[str] = (),
+    keep: Sequence[str] = (),
 ) -> Session:
+    """`keep`: entries that stay registered. After a crash the session starts again without
+    the test items that ran to their end; the crashed item is left out too under the ci
+    profile (derandomized: it would draw the same crash again), while a hunt, whose draws
+    are new each time, runs it again until it has crashed CRASHES_PER_TEST times."""
     session = Session(surface, profile, modules, entries)
     epoch = time.time()
     deadline = epoch + timeout
     deselected: list[str] = []
+    crashed: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="convspec-rediscover-") as tmp:
         work = Path(tmp)
         log, last, summary = work / "failures.jsonl", work / "last.json", work / "session.json"
+        done_log = work / "done.txt"
         for _ in range(MAX_RESTARTS + 1):
+            done = _lines(done_log)
             last.unlink(missing_ok=True)
             summary.unlink(missing_ok=True)
             command = [
@@ -188,10 +307,14 @@ def run_session(
                 str(session.examples),
                 "--rediscover-deadline",
                 repr(deadline),
+                "--rediscover-keep",
+                ",".join(keep),
+                "--rediscover-done",
+                str(done_log),
                 *(["--rediscover-stop"] if stop else []),
                 *extra,
                 *(str(SUITES / m) for m in modules),
-                *(f"--deselect={t}" for t in deselected),
+                *(f"--deselect={t}" for t in dict.fromkeys([*deselected, *done])),
             ]
             # No test starts after the deadline; past it, the child is killed after a grace
             # period for the test in flight (a hunt's item and its last batch).
@@ -199,7 +322,7 @@ def run_session(
             try:
                 # The child runs in a scratch directory: the hunt's database stays out of
                 # the checkout's .hypothesis.
-                done = subprocess.run(
+                child_run = subprocess.run(
                     command,
                     cwd=work,
                     env=_env(pythonpath),
@@ -208,7 +331,7 @@ def run_session(
                     timeout=max(left, 1.0),
                     check=False,
                 )
-                rc, tail = done.returncode, (done.stdout + done.stderr)[-2000:]
+                rc, tail = child_run.returncode, (child_run.stdout + child_run.stderr)[-2000:]
             except subprocess.TimeoutExpired:
                 rc, tail, session.timed_out = None, "timed out", True
             child: dict[str, Any] = {"rc": rc, "tail": tail}
@@ -216,7 +339,6 @@ def run_session(
             if summary.exists():
                 data = json.loads(summary.read_text(encoding="utf-8"))
                 session.examples = data["examples"]
-                session.tests += len(data["tests"])
                 child["settings"] = data["settings"]
                 child["applicable"] = data["applicable"]
                 break
@@ -226,13 +348,20 @@ def run_session(
             crash["rc"] = rc
             session.crashes.append(crash)
             session.examples = crash["examples"]
-            deselected.append(crash["test"])
+            crashed[crash["test"]] = crashed.get(crash["test"], 0) + 1
+            if profile != "hunt" or crashed[crash["test"]] >= CRASHES_PER_TEST:
+                deselected.append(crash["test"])
+        session.tests = len(_lines(done_log))
         if log.exists():
             session.failures = [
                 json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()
             ]
     session.seconds = time.time() - epoch
     return session
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
 def _env(pythonpath: Sequence[str]) -> dict[str, str]:
@@ -274,10 +403,13 @@ def rediscover(
     """The table's rows and every session's summary; `save` gets the payload so far after
     each session, so an interrupted run keeps what it measured."""
     from adapters.registry import builtin_factories
+    from suites.known_issues import registry
 
     known = builtin_factories()
     cited = clause_modules()
+    running = operation_modules()
     wanted = targets(options.only)
+    keep = [i.id for i in registry() if i.kind in KEPT_KINDS and i.id not in by_id_of(wanted)]
     by_id = {i.id: i for i in wanted}
     rows: dict[str, dict[str, Any]] = {}
     planned: dict[str, list[Any]] = {}
@@ -288,6 +420,7 @@ def rediscover(
         "timeout": options.timeout,
         "hunt_minutes": options.hunt_minutes,
         "hunt_timeout": options.hunt_timeout,
+        "kept_registered": keep,
         "rows": list(rows.values()),
         "sessions": sessions,
     }
@@ -295,7 +428,7 @@ def rediscover(
         surface = surface_for(issue)
         row = rows.setdefault(issue.id, {"entry": issue.id, "kind": issue.kind})
         row["framework"], row["surface"] = issue.framework, surface
-        row["modules"] = modules_for(issue, cited)
+        row["modules"] = modules_for(issue, cited, running)
         if surface is None or surface not in known:
             row["status"] = f"surface {surface} not registered (adapters/registry.py)"
         elif not row["modules"]:
@@ -318,10 +451,10 @@ def rediscover(
                 runnable.append(issue)
         if not runnable:
             continue
-        modules = sorted({m for i in runnable for m in modules_for(i, cited)})
+        modules = sorted({m for i in runnable for m in modules_for(i, cited, running)})
         ids = [i.id for i in runnable]
         print(f"ci on {surface}: {len(ids)} targets, modules {' '.join(modules)}", flush=True)
-        ci = run_session(surface, "ci", modules, ids, options.timeout)
+        ci = run_session(surface, "ci", modules, ids, options.timeout, keep=keep)
         sessions.append(_summary(ci))
         for issue in runnable:
             hit = first_match(issue.id, ci)
@@ -334,7 +467,7 @@ def rediscover(
         for row in rows.values():
             if row.get("status") != "not found by ci":
                 continue
-            modules = hunt_order(by_id[row["entry"]], cited)
+            modules = hunt_order(by_id[row["entry"]], cited, running)
             print(
                 f"hunt on {row['surface']} for {row['entry']}: {options.hunt_minutes} min per "
                 f"test, modules {' '.join(modules)}",
@@ -346,8 +479,14 @@ def rediscover(
                 modules,
                 [row["entry"]],
                 options.hunt_timeout,
-                extra=["--hunt-minutes", str(options.hunt_minutes)],
+                extra=[
+                    "--hunt-minutes",
+                    str(options.hunt_minutes),
+                    "--rediscover-prefer",
+                    ",".join(preferred_clauses(by_id[row["entry"]])),
+                ],
                 stop=True,
+                keep=keep,
             )
             sessions.append(_summary(hunt))
             hit = first_match(row["entry"], hunt)

@@ -19,6 +19,13 @@ Options: `--rediscover-json PATH` (the session's record, written at its end),
 loses none), `--rediscover-examples N` (the count to start from, after a restart),
 `--rediscover-entries ID,...`
 (the entries to look for: their platform applicability is recorded too),
+`--rediscover-keep ID,...` (entries that stay registered: the benchmark keeps the hangs,
+each of which would cost the error suite's time limit per example, as it does in a run
+where they are registered),
+`--rediscover-prefer CLAUSE,...` (within each module, the test items citing most of these
+clauses run first; the modules keep the order given),
+`--rediscover-done PATH` (each test item run to its end appended as a line, so that a
+session restarted after a crash need not run it again),
 `--rediscover-stop` (end the session once every one of them has matched),
 `--rediscover-epoch T` (the benchmark's start, time.time(): seconds count from there),
 `--rediscover-deadline T` (no test starts after this time.time()).
@@ -61,6 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--rediscover-json", default=None, metavar="PATH")
     group.addoption("--rediscover-last", default=None, metavar="PATH")
     group.addoption("--rediscover-entries", default="", metavar="ID,...")
+    group.addoption("--rediscover-keep", default="", metavar="ID,...")
+    group.addoption("--rediscover-done", default=None, metavar="PATH")
+    group.addoption("--rediscover-prefer", default="", metavar="CLAUSE,...")
     group.addoption("--rediscover-stop", action="store_true", default=False)
     group.addoption("--rediscover-epoch", type=float, default=None, metavar="T")
     group.addoption("--rediscover-log", default=None, metavar="PATH")
@@ -75,7 +85,9 @@ def pytest_configure(config: pytest.Config) -> None:
     _state["examples"] = config.getoption("--rediscover-examples")
     _state["log"] = config.getoption("--rediscover-log")
     _state["deadline"] = config.getoption("--rediscover-deadline")
-    _stack.enter_context(known_issues.suspended())
+    _state["done"] = config.getoption("--rediscover-done")
+    keep = [i for i in config.getoption("--rediscover-keep").split(",") if i]
+    _stack.enter_context(known_issues.suspended(keep=keep))
     last = config.getoption("--rediscover-last")
     if last:
         # call_backend looks this name up at each call; the error suite's calls run in
@@ -83,6 +95,23 @@ def pytest_configure(config: pytest.Config) -> None:
         original = verdict.known_crash
         verdict.known_crash = functools.partial(_note_call, Path(last), original)
         _stack.callback(setattr, verdict, "known_crash", original)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    prefer = {c for c in config.getoption("--rediscover-prefer").split(",") if c}
+    if not prefer:
+        return
+    modules: dict[str, int] = {}
+    for item in items:
+        modules.setdefault(str(item.path), len(modules))
+
+    def share(item: pytest.Item) -> int:
+        cited = {c for mark in item.iter_markers("clauses") for c in mark.args}
+        return len(cited & prefer)
+
+    items[:] = sorted(items, key=lambda item: (modules[str(item.path)], -share(item)))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -191,6 +220,9 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
                 "outcome": outcome,
             }
         )
+        if _state["done"]:
+            with open(_state["done"], "a", encoding="utf-8") as done:
+                done.write(item.nodeid + "\n")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -69,11 +69,17 @@ def _empty_spatial_axis(draw: st.DrawFn, s: Setup, support: OpSupport) -> tuple[
     elif isinstance(p, Conv) and p.padding == "valid":
         w = invalid.with_axis(w, axis + 2, 1) if effective_kernel(k, d) > stride else w
     elif isinstance(p, ConvTranspose) and isinstance(p.padding, tuple):
-        # TCONV.3 with n = 0: L = k_eff + op - s - begin - end >= 0.
+        # TCONV.3 with n = 0: L = k_eff + op - s - begin - end, here with no pads. Either
+        # L >= 0 (a kernel too short is lengthened), or, where the stride allows, L < 0: a
+        # kernel of 1 shorter than the stride less output_padding, the formula's length
+        # negative (a size 0 too, TCONV.3), which frameworks that compute the output
+        # length themselves get wrong.
         padding = tuple((0, 0) if a == axis else q for a, q in enumerate(p.padding))
         p = replace(p, padding=padding)
         need = stride - p.output_padding[axis]
-        if effective_kernel(k, d) < need:
+        if need > 1 and draw(st.booleans(), label="negative_length"):
+            w = invalid.with_axis(w, axis + 2, 1)
+        elif effective_kernel(k, d) < need:
             w = invalid.with_axis(w, axis + 2, 1 + -(-(need - 1) // d))
     broken = invalid.with_changes(s, p, x=x, **{name: w})
     return broken, f"input of shape {x}: spatial axis {axis} is empty"

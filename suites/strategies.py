@@ -90,6 +90,19 @@ def explicit_pads(draw: st.DrawFn, form: str, rank: int) -> Pairs:
     return tuple(pads)
 
 
+@st.composite
+def padding_only_edge(draw: st.DrawFn, pads: Pairs, k_effs: list[int], form: str) -> Pairs:
+    """The pads as drawn, or with one axis's begin pad (both, symmetric) as wide as its
+    dilated kernel: the first window there reads padding only, which kernels that skip
+    or clip padded taps (strided and dilated ones above all) must still get right."""
+    if not draw(st.booleans(), label="padding_only_edge"):
+        return pads
+    axis = draw(st.integers(0, len(pads) - 1), label="padding_only_axis")
+    wide = k_effs[axis]
+    pair = (wide, wide) if form == "symmetric" else (wide, pads[axis][1])
+    return tuple(pair if a == axis else q for a, q in enumerate(pads))
+
+
 def min_input_size(k_eff: int, pads: tuple[int, int] | None, mode: str) -> int:
     """Smallest input length with output >= 1 (CONV.3) within the mode's limits (PAD.9-PAD.11)."""
     if pads is None:  # 'same'/'valid': pads depend on n; n >= k_eff keeps both within limits
@@ -101,6 +114,26 @@ def min_input_size(k_eff: int, pads: tuple[int, int] | None, mode: str) -> int:
     if mode == "circular":
         low = max(low, begin, end)
     return low
+
+
+@st.composite
+def dilations(
+    draw: st.DrawFn, rank: int, may_dilate: bool, dilated: bool = False
+) -> tuple[int, ...]:
+    """Per-axis dilation; `dilated`: at least 2 on every axis. Otherwise an undilated
+    convolution first (kernels and frameworks take a separate path for it, and drawing
+    every axis from 1-3 would leave a rank-3 one undilated only 1 time in 27), else 1-3
+    per axis with at least one axis dilated."""
+    if not may_dilate:
+        return (1,) * rank
+    if not dilated and not draw(st.booleans(), label="dilated"):
+        return (1,) * rank
+    low = 2 if dilated else 1
+    dilation = tuple(draw(st.integers(low, 3), label=f"dilation[{a}]") for a in range(rank))
+    if max(dilation) == 1:  # drawn as dilated: one axis is
+        axis = draw(st.integers(0, rank - 1), label="dilated_axis")
+        dilation = tuple(2 if a == axis else d for a, d in enumerate(dilation))
+    return dilation
 
 
 def _kernel_lengths(rank: int, wide: bool) -> st.SearchStrategy[int]:
@@ -156,20 +189,18 @@ def conv_setups(
     elif strided and may_stride and max(stride) == 1:
         axis = draw(st.integers(0, rank - 1), label="strided_axis")
         stride = tuple(2 if a == axis else s for a, s in enumerate(stride))
-    low_d = 2 if dilated else 1
     may_dilate = support.dilation and (support.dilation_with_stride or max(stride) == 1)
-    dilation = tuple(
-        draw(st.integers(low_d, 3), label=f"dilation[{a}]") if may_dilate else 1
-        for a in range(rank)
-    )
+    dilation = draw(dilations(rank, may_dilate, dilated))
+    k_effs = [effective_kernel(kernel[a], dilation[a]) for a in range(rank)]
     padding: Pairs | str
     if form in ("symmetric", "asymmetric", "negative"):
         padding = ((0, 0),) * rank if unpadded else draw(explicit_pads(form, rank))
+        if form != "negative" and not unpadded:
+            padding = draw(padding_only_edge(padding, k_effs, form))
         axis_pads: list[tuple[int, int] | None] = list(padding)
     else:
         padding = "valid" if form == "valid" else "same"
         axis_pads = [None] * rank
-    k_effs = [effective_kernel(kernel[a], dilation[a]) for a in range(rank)]
     # Each stride more adds an output position, in every form.
     lows = [
         min_input_size(k_effs[a], axis_pads[a], mode) + (min_outputs - 1) * stride[a]
@@ -302,9 +333,7 @@ def transposed_setups(
         axis = draw(st.integers(0, rank - 1), label="strided_axis")
         stride = tuple(2 if a == axis else s for a, s in enumerate(stride))
     may_dilate = support.dilation and (support.dilation_with_stride or max(stride) == 1)
-    dilation = tuple(
-        draw(st.integers(1, 3), label=f"dilation[{a}]") if may_dilate else 1 for a in range(rank)
-    )
+    dilation = draw(dilations(rank, may_dilate))
     padding: Pairs | str
     output_padding: tuple[int, ...] = (0,) * rank
     lows = [1] * rank

@@ -10,9 +10,7 @@ accumulation length (GRAD.13).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 import pytest
@@ -23,8 +21,9 @@ from adapters.base import CONV, CONV_TRANSPOSE, DEFORM_CONV, DEPTHWISE_CONV, Ada
 from reference import deformable
 from reference.numerics import PRECISION, numpy_dtype
 from reference.params import DeformConv
-from suites import gradient_oracle, oracle, outcomes, strategies, values, verdict
+from suites import gradient_oracle, oracle, outcomes, strategies, values
 from suites.example import Example, Setup
+from suites.gradient_checks import check_gradients
 from suites.support import require
 
 
@@ -76,69 +75,6 @@ def draw_example(data: st.DataObject, setup: Setup) -> tuple[Example, np.ndarray
     out = oracle.expected_shape(setup.op, setup.shapes, setup.params)
     cotangent = values.draw_array(data.draw, "cotangent", out, setup.dtype, exact_range)
     return Example(setup, arrays), cotangent
-
-
-def call_vjp(adapter: Adapter, example: Example, cotangent: np.ndarray) -> Mapping[str, Any] | None:
-    """Run the backend's VJP; declaring an operation's gradients and raising on it fails."""
-    setup = example.setup
-    try:
-        got = gradient_oracle.run(adapter, setup.op, example.arrays, setup.params, cotangent)
-    except NotImplementedError as exc:
-        detail = (
-            f"the adapter declares gradients of {setup.op} but raised NotImplementedError({exc})"
-        )
-        verdict.fail("LAYOUT.4", adapter, example, detail)
-        return None
-    except Exception as exc:
-        detail = f"vjp raised {type(exc).__name__} on a valid configuration: {exc}"
-        verdict.fail("GRAD.1", adapter, example, detail)
-        return None
-    if not isinstance(got, Mapping):
-        verdict.fail("GRAD.1", adapter, example, f"vjp returned {type(got).__name__}, not a dict")
-        return None
-    return got
-
-
-def check_gradients(adapter: Adapter, example: Example, cotangent: np.ndarray) -> None:
-    """GRAD.1 (one gradient per operand, its shape and dtype) and GRAD.13 (values)."""
-    setup = example.setup
-    limitation = adapter.limitation(
-        setup.op, setup.params, setup.shapes, setup.dtype
-    ) or adapter.gradient_limitation(setup.op, setup.params, setup.shapes, setup.dtype)
-    if limitation is not None:
-        outcomes.record_limited(limitation)
-        return
-    expected = gradient_oracle.expect(setup.op, example.arrays, setup.params, cotangent)
-    got = call_vjp(adapter, example, cotangent)
-    if got is None:
-        return
-    if set(got) != set(expected):
-        detail = (
-            f"gradients: got {sorted(got)}, expected {sorted(expected)} "
-            "(one per operand present, none for an absent one)"
-        )
-        verdict.fail("GRAD.1", adapter, example, detail)
-        return
-    for key, want in expected.items():
-        value = got[key]
-        operand = example.arrays[key]
-        assert operand is not None
-        if not isinstance(value, np.ndarray):
-            detail = f"gradient {key}: returned {type(value).__name__}, not a NumPy array"
-            verdict.fail("LAYOUT.2", adapter, example, detail)
-        elif value.shape != operand.shape:
-            detail = (
-                f"gradient {key}: shape {value.shape}, expected {operand.shape} (the operand's)"
-            )
-            verdict.fail("GRAD.1", adapter, example, detail)
-        elif value.dtype != operand.dtype:
-            detail = (
-                f"gradient {key}: dtype {value.dtype}, expected {operand.dtype} (the operand's)"
-            )
-            verdict.fail("GRAD.1", adapter, example, detail)
-        else:
-            clause = gradient_oracle.CLAUSES[setup.op][key]
-            verdict.check_values(adapter, example, value, want, clause)
 
 
 # --- convolution -----------------------------------------------------------------

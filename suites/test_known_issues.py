@@ -4,7 +4,9 @@ Each entry pins an example descriptor. It is replayed on every selected
 surface the entry names, with known-issue matching switched off: it must
 still fail with the entry's clause, or the entry is stale (fixed upstream)
 and this test says so, so that it can be removed. The entry's predicate must
-also hold for its own example. Where the entry's `requires` does not hold on this
+also hold for its own example. An entry whose first clause is a gradient's
+(GRAD.*) replays its example's VJP (suites/gradient_checks.py), a counter's
+(COST.*) its count. Where the entry's `requires` does not hold on this
 platform, the replay is reported as not applicable instead.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from suites import counters, descriptor, fixed, known_issues, outcomes, platform
+from suites import counters, descriptor, fixed, gradient_checks, known_issues, outcomes, platform
 from suites.backends import selected_adapters
 from suites.support import unsupported_reason
 from suites.verdict import Nonconformance
@@ -55,6 +57,9 @@ def test_known_issue_still_reproduces(
             if issue.clauses[0].startswith("COST."):
                 # A counter's wrong count: its example is counted, not computed.
                 counters.replay(backend, setup, issue.clauses[0])
+            elif issue.clauses[0].startswith("GRAD."):
+                # A wrong gradient: its example's VJP is checked, the forward may be right.
+                gradient_checks.replay(backend, setup, fixed.seed_of(issue.example))
             else:
                 fixed.replay(
                     backend,

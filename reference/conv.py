@@ -144,21 +144,25 @@ def conv_fast(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: Conv) -> np
     positions = int(np.prod(out_spatial, dtype=np.int64))
     y = np.empty((n_batch, g, c_out_g, positions), dtype=np.float64)
     everything: tuple[Any, ...] = (slice(None),) * 3
+    # The input positions each tap reads, for every output position at once.
+    windows = [
+        tuple(
+            slice(
+                k[a] * p.dilation[a],
+                # max: an output size 0 (ERR.15) must give an empty window, not wrap around.
+                k[a] * p.dilation[a] + max((out_spatial[a] - 1) * p.stride[a] + 1, 0),
+                p.stride[a],
+            )
+            for a in range(p.rank)
+        )
+        for k in itertools.product(*(range(m) for m in kernel))
+    ]
     for part in batch_slices(n_batch, x.shape[1] * taps * positions):
         # columns[n, g, c, t, j] = x_pad[n, g*C_in/g + c, j*s + k_t*d]: CONV.2's sum over
         # (c, k) becomes a product with w[g] flattened the same way, (c, t) in C order.
         samples = xg[part]
         columns = np.empty((len(samples), g, c_in_g, taps, *out_spatial), dtype=np.float64)
-        for t, k in enumerate(itertools.product(*(range(m) for m in kernel))):
-            window = tuple(
-                slice(
-                    k[a] * p.dilation[a],
-                    # max: an output size 0 (ERR.15) must give an empty window, not wrap around.
-                    k[a] * p.dilation[a] + max((out_spatial[a] - 1) * p.stride[a] + 1, 0),
-                    p.stride[a],
-                )
-                for a in range(p.rank)
-            )
+        for t, window in enumerate(windows):
             columns[(*everything, t)] = samples[(*everything, *window)]
         y[part] = np.matmul(
             w.reshape(g, c_out_g, c_in_g * taps),

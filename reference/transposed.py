@@ -222,6 +222,15 @@ def conv_transpose_fast(
     inputs = int(np.prod(spatial, dtype=np.int64))
     tap_weights = wg.reshape(g, c_in_g, c_out_g * taps).transpose(0, 2, 1)
     every: tuple[slice, ...] = (slice(None),) * 3  # batch, group, channel in group
+    # The output positions each tap writes, i*s + k*d for every input position i.
+    windows = [
+        tuple(
+            # max: an empty input axis (ERR.15) must scatter nothing, not wrap around.
+            slice(ka * da, ka * da + max((n - 1) * s + 1, 0), s)
+            for ka, da, n, s in zip(k, p.dilation, spatial, p.stride, strict=True)
+        )
+        for k in itertools.product(*(range(m) for m in kernel))
+    ]
     for part in batch_slices(n_batch, g * c_out_g * taps * inputs):
         # contributions[n, g, o, t, i] = sum_c x[n, g*C_in/g + c, i] * w[g*C_in/g + c, o, k_t]:
         # one matrix product per group (BLAS), then each tap scattered to i*s + k_t*d.
@@ -229,17 +238,7 @@ def conv_transpose_fast(
         contributions = np.matmul(
             tap_weights, samples.reshape(len(samples), g, c_in_g, inputs)
         ).reshape(len(samples), g, c_out_g, taps, *spatial)
-        for t, k in enumerate(itertools.product(*(range(m) for m in kernel))):
-            # max: an empty input axis (ERR.15) must scatter nothing, not wrap around.
-            window: tuple[slice, ...] = tuple(
-                slice(start, start + max((n - 1) * s + 1, 0), s)
-                for start, n, s in zip(
-                    (ka * da for ka, da in zip(k, p.dilation, strict=True)),
-                    spatial,
-                    p.stride,
-                    strict=True,
-                )
-            )
+        for t, window in enumerate(windows):
             buf[(part, *every[1:], *window)] += contributions[(*every, t)]
     crop: tuple[slice, ...] = tuple(
         slice(begin, begin + out) for (begin, _), out in zip(pads, out_shape[2:], strict=True)

@@ -10,8 +10,6 @@ accumulation length (GRAD.13).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -23,7 +21,7 @@ from reference.numerics import PRECISION, numpy_dtype
 from reference.params import DeformConv
 from suites import gradient_oracle, oracle, outcomes, strategies, values
 from suites.example import Example, Setup
-from suites.gradient_checks import check_gradients
+from suites.gradient_checks import check_gradients, exact_or_bounded
 from suites.support import require
 
 
@@ -55,15 +53,9 @@ def gradient_offsets(data: st.DataObject, setup: Setup) -> np.ndarray:
 
 
 def draw_example(data: st.DataObject, setup: Setup) -> tuple[Example, np.ndarray]:
-    """Operands and a cotangent for `setup` in its dtype.
-
-    Exact mode needs GRAD.13's condition for the longest gradient, which can be far
-    longer than the forward's (the weight gradient sums over N * prod(out) terms); where
-    it fails the example is checked in bounded mode.
-    """
-    exact_range = gradient_oracle.exact_range(setup) if setup.exact else 0
-    if setup.exact and exact_range == 0:
-        setup = replace(setup, exact=False)
+    """Operands and a cotangent for `setup` in its dtype, in exact mode where GRAD.13 allows
+    it (gradient_checks.exact_or_bounded)."""
+    setup, exact_range = exact_or_bounded(setup)
     arrays: dict[str, np.ndarray | None] = {}
     for name, shape in setup.shapes.items():
         if shape is None:
